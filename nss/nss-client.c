@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* nss-client.c: the module's socket I/O, all of it non-blocking under a deadline. */
+#include "nss-client.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ipc.h"
+
+static int64_t now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Waits for events on fd until the deadline; 0, -ETIMEDOUT or -errno. */
+static int wait_fd(int fd, short events, int64_t deadline) {
+    for (;;) {
+        int64_t left = deadline - now_ms();
+        if (left <= 0)
+            return -ETIMEDOUT;
+        struct pollfd p = {.fd = fd, .events = events};
+        int r = poll(&p, 1, (int)left);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        if (r == 0)
+            return -ETIMEDOUT;
+        if (p.revents & (events | POLLHUP | POLLERR))
+            return 0;
+    }
+}
+
+static int send_all(int fd, const uint8_t *p, size_t len, int64_t deadline) {
+    while (len > 0) {
+        ssize_t n = send(fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno != EAGAIN && errno != EWOULDBLOCK)
+                return -errno;
+            int r = wait_fd(fd, POLLOUT, deadline);
+            if (r < 0)
+                return r;
+            continue;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+static int recv_all(int fd, uint8_t *p, size_t len, int64_t deadline) {
+    while (len > 0) {
+        ssize_t n = recv(fd, p, len, MSG_DONTWAIT);
+        if (n == 0)
+            return -EPROTO; /* the daemon closed before a whole reply */
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno != EAGAIN && errno != EWOULDBLOCK)
+                return -errno;
+            int r = wait_fd(fd, POLLIN, deadline);
+            if (r < 0)
+                return r;
+            continue;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+static int connect_daemon(int64_t deadline) {
+    const char *path = secure_getenv("NSS_DOT_SOCKET");
+    if (!path || !*path)
+        path = DOT_DEFAULT_SOCKET;
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    size_t n = strlen(path);
+    if (n >= sizeof(sa.sun_path))
+        return -ENAMETOOLONG;
+    memcpy(sa.sun_path, path, n + 1);
+
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0)
+        return -errno;
+    for (;;) {
+        if (connect(fd, (const struct sockaddr *)&sa, sizeof(sa)) == 0)
+            return fd;
+        int e = errno;
+        if (e == EINTR)
+            continue;
+        if (e == EINPROGRESS) {
+            int r = wait_fd(fd, POLLOUT, deadline);
+            int soerr = 0;
+            socklen_t sl = sizeof(soerr);
+            if (r == 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0)
+                r = -errno;
+            else if (r == 0 && soerr)
+                r = -soerr;
+            if (r == 0)
+                return fd;
+            close(fd);
+            return r;
+        }
+        /* ENOENT, ECONNREFUSED: no daemon. EAGAIN: its backlog is full;
+         * both fail at once rather than make the program wait. */
+        close(fd);
+        return -e;
+    }
+}
+
+int nss_client_transact(const uint8_t *req, size_t req_len, uint8_t **ret_body, size_t *ret_len) {
+    int64_t deadline = now_ms() + NSS_DOT_DEADLINE_MS;
+    int fd = connect_daemon(deadline);
+    if (fd < 0)
+        return fd;
+
+    uint8_t hdr[IPC_HEADER_LEN];
+    uint8_t *body = NULL;
+    uint8_t op = 0;
+    int r = send_all(fd, req, req_len, deadline);
+    if (r == 0)
+        r = recv_all(fd, hdr, sizeof(hdr), deadline);
+    if (r == 0)
+        r = ipc_header_decode(hdr, &op, IPC_MAX_REPLY_BODY);
+    if (r >= 0 && op != IPC_OP_REPLY)
+        r = -EBADMSG;
+    if (r >= 0) {
+        size_t len = (size_t)r;
+        body = malloc(len ? len : 1);
+        if (!body)
+            r = -ENOMEM;
+        else
+            r = recv_all(fd, body, len, deadline);
+        if (r == 0) {
+            *ret_body = body;
+            *ret_len = len;
+            body = NULL;
+        }
+    }
+    free(body);
+    close(fd);
+    return r < 0 ? r : 0;
+}

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * nss-client.h: one request/reply exchange with dot-helperd over its Unix
+ * socket. Every step has a deadline; no global state; safe from threads and
+ * after fork (a new socket per call, SOCK_CLOEXEC, MSG_NOSIGNAL).
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* How long the module waits for the daemon in all. The daemon answers within
+ * its own query timeout; this only bounds a daemon that is wedged. */
+#define NSS_DOT_DEADLINE_MS 10000
+
+/* Sends the request frame and reads one reply frame. On success returns 0 and
+ * *ret_body is a malloc'd reply body of *ret_len bytes (the caller frees it).
+ * Errors: -ENOENT, -ECONNREFUSED, -EACCES... when no daemon listens (fail
+ * fast), -ETIMEDOUT past the deadline, -EBADMSG/-EPROTO for a bad reply,
+ * -ENOMEM. */
+int nss_client_transact(const uint8_t *req, size_t req_len, uint8_t **ret_body, size_t *ret_len);

@@ -1,0 +1,236 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * nss-dot.c: the glibc NSS entry points of libnss_dot.so.2. Each one chains
+ * down to lookup(), which asks dot-helperd and maps its verdict.
+ *
+ * Status policy (as nss_dns, see DESIGN.md invariant 3):
+ *   found                      SUCCESS
+ *   NXDOMAIN, invalid name     NOTFOUND, h_errno HOST_NOT_FOUND
+ *   no address of that family  NOTFOUND, h_errno NO_DATA
+ *   SERVFAIL, timeout, no upstream usable, daemon too slow
+ *                              TRYAGAIN, errno EAGAIN, h_errno TRY_AGAIN
+ *   buffer too small           TRYAGAIN, errno ERANGE, h_errno NETDB_INTERNAL
+ *   no daemon, bad reply       UNAVAIL, errno from the socket, h_errno NO_RECOVERY
+ *   unsupported family         UNAVAIL, errno EAFNOSUPPORT, h_errno NETDB_INTERNAL
+ * errno is left as found unless *errnop is set (glibc passes &errno).
+ * Output parameters are untouched on failure.
+ */
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <nss.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "dname.h"
+#include "ipc.h"
+#include "nss-buffer.h"
+#include "nss-client.h"
+
+#define EXPORT __attribute__((visibility("default")))
+
+EXPORT enum nss_status _nss_dot_gethostbyname4_r(const char *name, struct gaih_addrtuple **pat,
+                                                 char *buffer, size_t buflen, int *errnop,
+                                                 int *h_errnop, int32_t *ttlp);
+EXPORT enum nss_status _nss_dot_gethostbyname3_r(const char *name, int af, struct hostent *host,
+                                                 char *buffer, size_t buflen, int *errnop,
+                                                 int *h_errnop, int32_t *ttlp, char **canonp);
+EXPORT enum nss_status _nss_dot_gethostbyname2_r(const char *name, int af, struct hostent *host,
+                                                 char *buffer, size_t buflen, int *errnop,
+                                                 int *h_errnop);
+EXPORT enum nss_status _nss_dot_gethostbyname_r(const char *name, struct hostent *host,
+                                                char *buffer, size_t buflen, int *errnop,
+                                                int *h_errnop);
+EXPORT enum nss_status _nss_dot_gethostbyaddr2_r(const void *addr, socklen_t len, int af,
+                                                 struct hostent *host, char *buffer, size_t buflen,
+                                                 int *errnop, int *h_errnop, int32_t *ttlp);
+EXPORT enum nss_status _nss_dot_gethostbyaddr_r(const void *addr, socklen_t len, int af,
+                                                struct hostent *host, char *buffer, size_t buflen,
+                                                int *errnop, int *h_errnop);
+
+/* Where a lookup's answer goes: a hostent, or a gaih_addrtuple list. */
+struct result {
+    int af;                      /* AF_INET/AF_INET6 for hostent, AF_UNSPEC for gaih */
+    struct hostent *host;        /* hostent results */
+    struct gaih_addrtuple **pat; /* gaih results */
+    char **canonp;
+    int32_t *ttlp;
+};
+
+struct verdict {
+    enum nss_status status;
+    int err;    /* 0: leave errno alone */
+    int herr;
+};
+
+static struct verdict verdict(enum nss_status status, int err, int herr) {
+    return (struct verdict){status, err, herr};
+}
+
+/* Signals that could interrupt us half way; blocked for the call, as
+ * nss-resolve does, so a handler can't run with our socket half read. */
+static void block_signals(sigset_t *old) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGALRM);
+    sigaddset(&set, SIGVTALRM);
+    sigaddset(&set, SIGPIPE);
+    sigaddset(&set, SIGCHLD);
+    sigaddset(&set, SIGTSTP);
+    sigaddset(&set, SIGIO);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGUSR1);
+    sigaddset(&set, SIGUSR2);
+    sigaddset(&set, SIGPROF);
+    sigaddset(&set, SIGURG);
+    sigaddset(&set, SIGWINCH);
+    pthread_sigmask(SIG_BLOCK, &set, old);
+}
+
+static struct verdict map_status(uint8_t st) {
+    switch (st) {
+    case IPC_STATUS_NXDOMAIN:
+        return verdict(NSS_STATUS_NOTFOUND, 0, HOST_NOT_FOUND);
+    case IPC_STATUS_NODATA:
+        return verdict(NSS_STATUS_NOTFOUND, 0, NO_DATA);
+    case IPC_STATUS_TRYAGAIN:
+        return verdict(NSS_STATUS_TRYAGAIN, EAGAIN, TRY_AGAIN);
+    default:
+        return verdict(NSS_STATUS_UNAVAIL, EPROTO, NO_RECOVERY);
+    }
+}
+
+static struct verdict transact(const uint8_t *req, size_t req_len, struct result *res,
+                               char *buffer, size_t buflen) {
+    uint8_t *body = NULL;
+    size_t len = 0;
+    int r = nss_client_transact(req, req_len, &body, &len);
+    if (r == -ETIMEDOUT)
+        return verdict(NSS_STATUS_TRYAGAIN, EAGAIN, TRY_AGAIN);
+    if (r < 0)
+        return verdict(NSS_STATUS_UNAVAIL, -r, NO_RECOVERY);
+
+    struct ipc_reply_view v;
+    struct verdict out;
+    if (ipc_reply_decode(body, len, &v) < 0) {
+        out = verdict(NSS_STATUS_UNAVAIL, EBADMSG, NO_RECOVERY);
+    } else if (v.status != IPC_STATUS_OK) {
+        out = map_status(v.status);
+    } else {
+        r = res->pat ? nss_pack_gaih(&v, res->pat, buffer, buflen)
+                     : nss_pack_hostent(&v, res->af, res->host, buffer, buflen);
+        if (r == -ERANGE) {
+            out = verdict(NSS_STATUS_TRYAGAIN, ERANGE, NETDB_INTERNAL);
+        } else if (r < 0) {
+            out = verdict(NSS_STATUS_NOTFOUND, 0, NO_DATA);
+        } else {
+            out = verdict(NSS_STATUS_SUCCESS, 0, NETDB_SUCCESS);
+            if (res->ttlp)
+                *res->ttlp = (int32_t)(v.ttl > INT32_MAX ? INT32_MAX : v.ttl);
+            if (res->canonp && res->host)
+                *res->canonp = res->host->h_name;
+        }
+    }
+    free(body);
+    return out;
+}
+
+/* Runs a lookup with signals blocked and errno preserved, then reports. */
+static enum nss_status finish(struct verdict v, int saved_errno, const sigset_t *old, int *errnop,
+                              int *h_errnop) {
+    pthread_sigmask(SIG_SETMASK, old, NULL);
+    errno = saved_errno;
+    if (v.err)
+        *errnop = v.err;
+    *h_errnop = v.herr;
+    return v.status;
+}
+
+static enum nss_status lookup_name(const char *name, struct result *res, char *buffer,
+                                   size_t buflen, int *errnop, int *h_errnop) {
+    int saved_errno = errno;
+    sigset_t old;
+    block_signals(&old);
+    struct verdict v;
+    uint8_t family = res->af == AF_INET ? IPC_AF_INET
+                     : res->af == AF_INET6 ? IPC_AF_INET6
+                                           : IPC_AF_UNSPEC;
+    uint8_t req[IPC_HEADER_LEN + IPC_MAX_REQUEST_BODY];
+    int n;
+    if (res->af != AF_INET && res->af != AF_INET6 && res->af != AF_UNSPEC)
+        v = verdict(NSS_STATUS_UNAVAIL, EAFNOSUPPORT, NETDB_INTERNAL);
+    else if (!name || !dname_valid(name) ||
+             (n = ipc_request_encode_byname(req, sizeof(req), family, name)) < 0)
+        v = verdict(NSS_STATUS_NOTFOUND, 0, HOST_NOT_FOUND);
+    else
+        v = transact(req, (size_t)n, res, buffer, buflen);
+    return finish(v, saved_errno, &old, errnop, h_errnop);
+}
+
+enum nss_status _nss_dot_gethostbyname4_r(const char *name, struct gaih_addrtuple **pat,
+                                          char *buffer, size_t buflen, int *errnop, int *h_errnop,
+                                          int32_t *ttlp) {
+    struct result res = {.af = AF_UNSPEC, .pat = pat, .ttlp = ttlp};
+    return lookup_name(name, &res, buffer, buflen, errnop, h_errnop);
+}
+
+enum nss_status _nss_dot_gethostbyname3_r(const char *name, int af, struct hostent *host,
+                                          char *buffer, size_t buflen, int *errnop, int *h_errnop,
+                                          int32_t *ttlp, char **canonp) {
+    if (af == AF_UNSPEC)
+        af = AF_INET; /* hostent has one family; nss_dns picks IPv4 too */
+    struct result res = {.af = af, .host = host, .ttlp = ttlp, .canonp = canonp};
+    return lookup_name(name, &res, buffer, buflen, errnop, h_errnop);
+}
+
+enum nss_status _nss_dot_gethostbyname2_r(const char *name, int af, struct hostent *host,
+                                          char *buffer, size_t buflen, int *errnop,
+                                          int *h_errnop) {
+    return _nss_dot_gethostbyname3_r(name, af, host, buffer, buflen, errnop, h_errnop, NULL,
+                                     NULL);
+}
+
+enum nss_status _nss_dot_gethostbyname_r(const char *name, struct hostent *host, char *buffer,
+                                         size_t buflen, int *errnop, int *h_errnop) {
+    return _nss_dot_gethostbyname3_r(name, AF_INET, host, buffer, buflen, errnop, h_errnop, NULL,
+                                     NULL);
+}
+
+enum nss_status _nss_dot_gethostbyaddr2_r(const void *addr, socklen_t len, int af,
+                                          struct hostent *host, char *buffer, size_t buflen,
+                                          int *errnop, int *h_errnop, int32_t *ttlp) {
+    static const uint8_t v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    int saved_errno = errno;
+    sigset_t old;
+    block_signals(&old);
+    const uint8_t *a = addr;
+    /* Like nss_dns, an IPv4-mapped address is looked up as IPv4. */
+    if (af == AF_INET6 && len == 16 && memcmp(a, v4mapped, sizeof(v4mapped)) == 0) {
+        a += 12;
+        len = 4;
+        af = AF_INET;
+    }
+    struct verdict v;
+    uint8_t req[IPC_HEADER_LEN + IPC_MAX_REQUEST_BODY];
+    int n;
+    if (!addr || !((af == AF_INET && len == 4) || (af == AF_INET6 && len == 16)))
+        v = verdict(NSS_STATUS_UNAVAIL, EAFNOSUPPORT, NETDB_INTERNAL);
+    else if ((n = ipc_request_encode_byaddr(req, sizeof(req), af == AF_INET ? IPC_AF_INET
+                                                                            : IPC_AF_INET6,
+                                            a, len)) < 0)
+        v = verdict(NSS_STATUS_UNAVAIL, EINVAL, NETDB_INTERNAL);
+    else {
+        struct result res = {.af = af, .host = host, .ttlp = ttlp};
+        v = transact(req, (size_t)n, &res, buffer, buflen);
+    }
+    return finish(v, saved_errno, &old, errnop, h_errnop);
+}
+
+enum nss_status _nss_dot_gethostbyaddr_r(const void *addr, socklen_t len, int af,
+                                         struct hostent *host, char *buffer, size_t buflen,
+                                         int *errnop, int *h_errnop) {
+    return _nss_dot_gethostbyaddr2_r(addr, len, af, host, buffer, buflen, errnop, h_errnop,
+                                     NULL);
+}
