@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * loop.h: the daemon's single-threaded event loop: epoll for descriptors, a
+ * binary heap of timers on CLOCK_MONOTONIC (milliseconds), signalfd for
+ * signals, and deferred frees so an object can die inside a callback while
+ * events for it are still in the current batch.
+ *
+ * The loop owns none of the structs registered with it; their owners embed
+ * them and must unregister before freeing (or free through loop_defer_free).
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct loop;
+
+struct loop_io {
+    int fd;          /* -1 when not registered */
+    uint32_t events; /* EPOLLIN | EPOLLOUT ... as registered */
+    void (*cb)(struct loop_io *io, uint32_t revents);
+};
+
+struct loop_timer {
+    int64_t when;    /* ms on the loop's clock */
+    size_t heap_idx; /* 0: not armed; else 1-based position in the heap */
+    void (*cb)(struct loop_timer *t);
+};
+
+int loop_new(struct loop **ret_loop);
+void loop_free(struct loop *l);
+
+/* Monotonic milliseconds, refreshed once per iteration. */
+int64_t loop_now(struct loop *l);
+
+int loop_io_add(struct loop *l, struct loop_io *io, int fd, uint32_t events,
+                void (*cb)(struct loop_io *, uint32_t));
+int loop_io_mod(struct loop *l, struct loop_io *io, uint32_t events);
+/* Unregisters (does not close) io->fd and sets io->fd = -1. No-op when unregistered. */
+void loop_io_del(struct loop *l, struct loop_io *io);
+
+/* (Re)arms t to fire once at when (absolute ms). */
+void loop_timer_at(struct loop *l, struct loop_timer *t, int64_t when,
+                   void (*cb)(struct loop_timer *));
+void loop_timer_cancel(struct loop *l, struct loop_timer *t);
+static inline bool loop_timer_armed(const struct loop_timer *t) {
+    return t->heap_idx != 0;
+}
+
+/* Frees p with fn after the current batch of events has been dispatched. */
+int loop_defer_free(struct loop *l, void (*fn)(void *), void *p);
+
+/* Calls cb(signo, userdata) for each of the signals in list (0-terminated),
+ * which are blocked for normal delivery. */
+int loop_signals(struct loop *l, const int *list, void (*cb)(int signo, void *userdata),
+                 void *userdata);
+
+/* Runs until loop_quit(); returns 0 or -errno on a broken epoll. */
+int loop_run(struct loop *l);
+void loop_quit(struct loop *l);

@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * main.c: dot-helperd's start-up and shutdown: options, config, sockets,
+ * privilege drop, readiness notification, signals, then the event loop.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+#include "loop.h"
+#include "resolver.h"
+#include "server.h"
+#include "tls.h"
+#include "upstream.h"
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "Usage: dot-helperd [-c FILE] [-f] [--check-config] [--version] [--help]\n"
+            "DNS-over-TLS helper daemon for the libnss_dot NSS module.\n\n"
+            "  -c, --config FILE   configuration file (default %s)\n"
+            "  -f, --foreground    stay in the foreground and log to stderr\n"
+            "  -n, --check-config  validate the configuration and exit 0 or 1\n"
+            "  -V, --version       print the version and exit\n"
+            "  -h, --help          print this help and exit\n",
+            CONFIG_DEFAULT_PATH);
+}
+
+/* Tells systemd (Type=notify) we are ready, without linking libsystemd. */
+static void notify_ready(void) {
+    const char *path = getenv("NOTIFY_SOCKET");
+    if (!path || (path[0] != '/' && path[0] != '@'))
+        return;
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    size_t n = strlen(path);
+    if (n >= sizeof(sa.sun_path))
+        return;
+    memcpy(sa.sun_path, path, n);
+    if (sa.sun_path[0] == '@')
+        sa.sun_path[0] = '\0';
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return;
+    static const char msg[] = "READY=1";
+    sendto(fd, msg, sizeof(msg) - 1, MSG_NOSIGNAL, (const struct sockaddr *)&sa,
+           (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n));
+    close(fd);
+}
+
+/* Gives up root for the configured user once the sockets are bound. */
+static int drop_privileges(const char *user) {
+    if (geteuid() != 0 || !user || strcmp(user, "root") == 0)
+        return 0;
+    struct passwd *pw = getpwnam(user);
+    if (!pw) {
+        log_error("user %s does not exist", user);
+        return -ESRCH;
+    }
+    if (setgroups(0, NULL) < 0 || setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0) {
+        log_warn("cannot switch to user %s", user);
+        return -EPERM;
+    }
+    return 0;
+}
+
+static int ensure_parent_dir(const char *path) {
+    char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+    snprintf(dir, sizeof(dir), "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (!slash || slash == dir)
+        return 0;
+    *slash = '\0';
+    if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+        return -errno;
+    return 0;
+}
+
+static void on_signal(int signo, void *userdata) {
+    struct loop *l = userdata;
+    if (signo == SIGHUP) {
+        log_info("SIGHUP: reloading is not supported yet; restart to apply a new config");
+        return;
+    }
+    log_info("signal %d: shutting down", signo);
+    loop_quit(l);
+}
+
+int main(int argc, char **argv) {
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'}, {"foreground", no_argument, NULL, 'f'},
+        {"check-config", no_argument, NULL, 'n'}, {"version", no_argument, NULL, 'V'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+    };
+    const char *path = CONFIG_DEFAULT_PATH;
+    bool foreground = false, check_only = false;
+    int ch;
+    while ((ch = getopt_long(argc, argv, "c:fnVh", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'c':
+            path = optarg;
+            break;
+        case 'f':
+            foreground = true;
+            break;
+        case 'n':
+            check_only = true;
+            break;
+        case 'V':
+            printf("dot-helperd %s\n", PACKAGE_VERSION);
+            return 0;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (optind != argc) {
+        usage(stderr);
+        return 2;
+    }
+
+    char err[512];
+    struct config *cfg = NULL;
+    if (config_load(path, &cfg, err, sizeof(err)) < 0) {
+        fprintf(stderr, "%s\n", err);
+        return 1;
+    }
+    if (check_only) {
+        config_free(cfg);
+        return 0;
+    }
+
+    log_init("dot-helperd", foreground);
+    log_set_level(cfg->log_level);
+    /* OpenSSL writes to sockets without MSG_NOSIGNAL. */
+    signal(SIGPIPE, SIG_IGN);
+
+    int rc = 1;
+    struct loop *loop = NULL;
+    struct tls_ctx *tls = NULL;
+    struct upstream_pool *pool = NULL;
+    struct resolver *resolver = NULL;
+    struct server *server = NULL;
+    int listen_fd = -1;
+
+    if (tls_ctx_new(cfg->ca_file, &tls, err, sizeof(err)) < 0) {
+        log_error("%s", err);
+        goto out;
+    }
+    int r = ensure_parent_dir(cfg->socket_path);
+    if (r >= 0)
+        r = listen_fd = server_listen(cfg->socket_path);
+    if (r < 0) {
+        log_error("cannot listen on %s: %s", cfg->socket_path, strerror(-r));
+        goto out;
+    }
+    if (drop_privileges(cfg->user) < 0)
+        goto out;
+    static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, 0};
+    if (loop_new(&loop) < 0 || loop_signals(loop, sigs, on_signal, loop) < 0 ||
+        upstream_pool_new(loop, cfg, tls, &pool) < 0 ||
+        resolver_new(loop, cfg, pool, &resolver) < 0 ||
+        server_new(loop, cfg, resolver, listen_fd, &server) < 0) {
+        log_error("start-up failed: out of resources");
+        goto out;
+    }
+    listen_fd = -1; /* the server owns it now */
+    log_info("dot-helperd %s listening on %s with %zu upstream(s), %s mode", PACKAGE_VERSION,
+             cfg->socket_path, cfg->n_upstreams,
+             cfg->mode == DOT_MODE_STRICT ? "strict" : "opportunistic");
+    notify_ready();
+    rc = loop_run(loop) < 0 ? 1 : 0;
+    unlink(cfg->socket_path);
+out:
+    server_free(server);
+    resolver_free(resolver);
+    upstream_pool_free(pool);
+    if (listen_fd >= 0)
+        close(listen_fd);
+    loop_free(loop);
+    tls_ctx_free(tls);
+    config_free(cfg);
+    return rc;
+}

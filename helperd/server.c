@@ -1,0 +1,293 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* server.c: the lookup socket: accept, read a request, reply, close. */
+#include "server.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "ipc.h"
+#include "log.h"
+
+#define ACCEPT_PAUSE_MS 100
+
+struct client {
+    struct server *srv;
+    struct client *next, *prev;
+    struct loop_io io;
+    struct loop_timer timer;
+    uint8_t rbuf[IPC_HEADER_LEN + IPC_MAX_REQUEST_BODY];
+    size_t rlen;
+    size_t need; /* bytes the request has in all, once the header is in */
+    uint8_t *wbuf;
+    size_t wlen, woff;
+    struct resolver_job *job;
+};
+
+struct server {
+    struct loop *loop;
+    const struct config *cfg;
+    struct resolver *resolver;
+    struct loop_io listen_io;
+    struct loop_timer pause_timer;
+    struct client *clients;
+    unsigned n_clients;
+};
+
+#define CLIENT_OF_IO(p) ((struct client *)((char *)(p) - offsetof(struct client, io)))
+#define CLIENT_OF_TIMER(p) ((struct client *)((char *)(p) - offsetof(struct client, timer)))
+#define SERVER_OF_IO(p) ((struct server *)((char *)(p) - offsetof(struct server, listen_io)))
+#define SERVER_OF_TIMER(p) ((struct server *)((char *)(p) - offsetof(struct server, pause_timer)))
+
+static void client_free_mem(void *p) {
+    struct client *c = p;
+    free(c->wbuf);
+    free(c);
+}
+
+static void client_close(struct client *c) {
+    struct server *s = c->srv;
+    resolver_cancel(c->job);
+    c->job = NULL;
+    loop_timer_cancel(s->loop, &c->timer);
+    int fd = c->io.fd;
+    loop_io_del(s->loop, &c->io);
+    if (fd >= 0)
+        close(fd);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        s->clients = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    s->n_clients--;
+    loop_defer_free(s->loop, client_free_mem, c);
+}
+
+/* Sends what is left of the reply; closes the client once it is all out. */
+static void client_write(struct client *c) {
+    while (c->woff < c->wlen) {
+        ssize_t n = send(c->io.fd, c->wbuf + c->woff, c->wlen - c->woff,
+                         MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                loop_io_mod(c->srv->loop, &c->io, EPOLLOUT);
+                return;
+            }
+            break; /* the client went away: nothing more to do for it */
+        }
+        c->woff += (size_t)n;
+    }
+    client_close(c);
+}
+
+static void client_reply(struct client *c, const uint8_t *frame, size_t len) {
+    c->wbuf = malloc(len);
+    if (!c->wbuf) {
+        client_close(c);
+        return;
+    }
+    memcpy(c->wbuf, frame, len);
+    c->wlen = len;
+    client_write(c);
+}
+
+static void client_reply_status(struct client *c, uint8_t status) {
+    uint8_t frame[IPC_HEADER_LEN + 12];
+    struct ipc_reply_builder b;
+    ipc_reply_begin(&b, frame, sizeof(frame), status, 0, NULL);
+    client_reply(c, frame, ipc_reply_end(&b));
+}
+
+static void on_resolved(void *userdata, const uint8_t *frame, size_t len) {
+    struct client *c = userdata;
+    c->job = NULL;
+    if (!frame) {
+        client_reply_status(c, IPC_STATUS_TRYAGAIN);
+        return;
+    }
+    client_reply(c, frame, len);
+}
+
+static void client_got_request(struct client *c, uint8_t op) {
+    struct ipc_request req;
+    if (ipc_request_decode(op, c->rbuf + IPC_HEADER_LEN, c->rlen - IPC_HEADER_LEN, &req) < 0) {
+        log_debug("malformed request on the lookup socket");
+        client_close(c);
+        return;
+    }
+    /* Waiting for the resolver now: stop reading (a second request on the
+     * same connection is not part of the protocol) but notice a hang-up. */
+    loop_io_mod(c->srv->loop, &c->io, EPOLLRDHUP);
+    loop_timer_cancel(c->srv->loop, &c->timer);
+    if (req.op == IPC_OP_BYNAME)
+        log_debug("lookup %s (family %u)", req.name, req.family);
+    if (resolver_start(c->srv->resolver, &req, on_resolved, c, &c->job) < 0)
+        client_reply_status(c, IPC_STATUS_TRYAGAIN);
+}
+
+static void client_read(struct client *c) {
+    for (;;) {
+        size_t want = c->need ? c->need - c->rlen : IPC_HEADER_LEN - c->rlen;
+        ssize_t n = recv(c->io.fd, c->rbuf + c->rlen, want, MSG_DONTWAIT);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return;
+        if (n <= 0) {
+            client_close(c);
+            return;
+        }
+        c->rlen += (size_t)n;
+        if (!c->need && c->rlen == IPC_HEADER_LEN) {
+            uint8_t op = 0;
+            int len = ipc_header_decode(c->rbuf, &op, IPC_MAX_REQUEST_BODY);
+            if (len == -EPROTO) {
+                /* A module of another version: say so in our version. */
+                client_reply_status(c, IPC_STATUS_UNAVAIL);
+                return;
+            }
+            if (len < 0 || op == IPC_OP_REPLY) {
+                log_debug("garbage on the lookup socket");
+                client_close(c);
+                return;
+            }
+            c->need = IPC_HEADER_LEN + (size_t)len;
+        }
+        if (c->need && c->rlen == c->need) {
+            client_got_request(c, c->rbuf[3]);
+            return;
+        }
+    }
+}
+
+static void client_on_io(struct loop_io *io, uint32_t revents) {
+    struct client *c = CLIENT_OF_IO(io);
+    if (c->job && (revents & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))) {
+        client_close(c); /* the program gave up; drop its lookup */
+        return;
+    }
+    if (c->wbuf) {
+        client_write(c);
+        return;
+    }
+    if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR))
+        client_read(c);
+}
+
+static void client_on_timer(struct loop_timer *t) {
+    struct client *c = CLIENT_OF_TIMER(t);
+    log_debug("client too slow to send its request");
+    client_close(c);
+}
+
+static void resume_accept(struct loop_timer *t) {
+    struct server *s = SERVER_OF_TIMER(t);
+    loop_io_mod(s->loop, &s->listen_io, EPOLLIN);
+}
+
+static void on_accept(struct loop_io *io, uint32_t revents) {
+    struct server *s = SERVER_OF_IO(io);
+    (void)revents;
+    for (int i = 0; i < 64; i++) {
+        int fd = accept4(io->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EINTR || errno == ECONNABORTED)
+                continue;
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                /* Out of descriptors: stop accepting for a moment instead
+                 * of spinning on a listening socket that stays readable. */
+                log_warn("accept");
+                loop_io_mod(s->loop, io, 0);
+                loop_timer_at(s->loop, &s->pause_timer, loop_now(s->loop) + ACCEPT_PAUSE_MS,
+                              resume_accept);
+            }
+            return;
+        }
+        struct client *c = calloc(1, sizeof(*c));
+        if (!c) {
+            close(fd);
+            return;
+        }
+        c->srv = s;
+        c->io.fd = -1;
+        if (loop_io_add(s->loop, &c->io, fd, EPOLLIN | EPOLLRDHUP, client_on_io) < 0) {
+            close(fd);
+            free(c);
+            return;
+        }
+        c->next = s->clients;
+        if (s->clients)
+            s->clients->prev = c;
+        s->clients = c;
+        s->n_clients++;
+        if (s->n_clients > SERVER_MAX_CLIENTS) {
+            /* Shed load: this one is told to try again, the others go on. */
+            client_reply_status(c, IPC_STATUS_TRYAGAIN);
+            continue;
+        }
+        loop_timer_at(s->loop, &c->timer, loop_now(s->loop) + SERVER_REQUEST_MS,
+                      client_on_timer);
+    }
+}
+
+int server_new(struct loop *l, const struct config *cfg, struct resolver *r, int listen_fd,
+               struct server **ret_server) {
+    struct server *s = calloc(1, sizeof(*s));
+    if (!s)
+        return -ENOMEM;
+    s->loop = l;
+    s->cfg = cfg;
+    s->resolver = r;
+    s->listen_io.fd = -1;
+    int e = loop_io_add(l, &s->listen_io, listen_fd, EPOLLIN, on_accept);
+    if (e < 0) {
+        free(s);
+        return e;
+    }
+    *ret_server = s;
+    return 0;
+}
+
+void server_free(struct server *s) {
+    if (!s)
+        return;
+    while (s->clients)
+        client_close(s->clients);
+    loop_timer_cancel(s->loop, &s->pause_timer);
+    int fd = s->listen_io.fd;
+    loop_io_del(s->loop, &s->listen_io);
+    if (fd >= 0)
+        close(fd);
+    free(s);
+}
+
+int server_listen(const char *path) {
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    char tmp[sizeof(sa.sun_path)];
+    if (snprintf(tmp, sizeof(tmp), "%s.new", path) >= (int)sizeof(tmp))
+        return -ENAMETOOLONG;
+    memcpy(sa.sun_path, tmp, strlen(tmp) + 1);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    unlink(tmp);
+    int r = 0;
+    if (bind(fd, (const struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(tmp, 0666) < 0 ||
+        listen(fd, SOMAXCONN) < 0 || rename(tmp, path) < 0)
+        r = -errno;
+    if (r < 0) {
+        unlink(tmp);
+        close(fd);
+        return r;
+    }
+    return fd;
+}

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * server.h: the lookup socket's clients. Accepts module connections, reads
+ * one bounded request each under a deadline, hands it to the resolver and
+ * writes the reply back; at most SERVER_MAX_CLIENTS at once, the rest are
+ * told TRYAGAIN at once. Garbage on the socket closes that client only.
+ */
+#pragma once
+
+#include "config.h"
+#include "loop.h"
+#include "resolver.h"
+
+#define SERVER_MAX_CLIENTS 1024
+#define SERVER_REQUEST_MS 2000 /* a client must have sent its request by then */
+
+struct server;
+
+/* Takes ownership of listen_fd (a listening, non-blocking Unix socket). */
+int server_new(struct loop *l, const struct config *cfg, struct resolver *r, int listen_fd,
+               struct server **ret_server);
+void server_free(struct server *s);
+
+/* Opens a listening socket at path: bound under a temporary name, made
+ * mode 0666, and renamed into place once it listens, so that a client never
+ * finds a socket that refuses it. Returns the fd or -errno. */
+int server_listen(const char *path);

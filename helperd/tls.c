@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* tls.c: OpenSSL behind the neutral API of tls.h; the only OpenSSL user. */
+#include "tls.h"
+
+#include <errno.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct tls_ctx {
+    SSL_CTX *ssl_ctx;
+};
+
+struct tls_conn {
+    SSL *ssl;
+    struct tls_peer peer;
+    bool auth_failed;
+    char error[256];
+};
+
+int tls_ctx_new(const char *ca_file, struct tls_ctx **ret_ctx, char *err, size_t errlen) {
+    struct tls_ctx *ctx = calloc(1, sizeof(*ctx));
+    if (!ctx)
+        return -ENOMEM;
+    ctx->ssl_ctx = SSL_CTX_new(TLS_client_method());
+    if (!ctx->ssl_ctx) {
+        free(ctx);
+        snprintf(err, errlen, "cannot create a TLS context");
+        return -ENOMEM;
+    }
+    SSL_CTX_set_min_proto_version(ctx->ssl_ctx, TLS1_2_VERSION);
+    SSL_CTX_set_options(ctx->ssl_ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
+    /* Queries are appended to a growing buffer while a write is pending. */
+    SSL_CTX_set_mode(ctx->ssl_ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    int ok = ca_file ? SSL_CTX_load_verify_locations(ctx->ssl_ctx, ca_file, NULL)
+                     : SSL_CTX_set_default_verify_paths(ctx->ssl_ctx);
+    if (ok != 1) {
+        unsigned long e = ERR_get_error();
+        snprintf(err, errlen, "cannot load the CA store %s: %s", ca_file ? ca_file : "(system)",
+                 e ? ERR_reason_error_string(e) : "unknown error");
+        ERR_clear_error();
+        tls_ctx_free(ctx);
+        return -EINVAL;
+    }
+    *ret_ctx = ctx;
+    return 0;
+}
+
+void tls_ctx_free(struct tls_ctx *ctx) {
+    if (!ctx)
+        return;
+    SSL_CTX_free(ctx->ssl_ctx);
+    free(ctx);
+}
+
+int tls_conn_new(struct tls_ctx *ctx, int fd, const struct tls_peer *peer,
+                 struct tls_conn **ret_conn) {
+    struct tls_conn *c = calloc(1, sizeof(*c));
+    if (!c)
+        return -ENOMEM;
+    c->peer = *peer;
+    c->ssl = SSL_new(ctx->ssl_ctx);
+    if (!c->ssl || SSL_set_fd(c->ssl, fd) != 1)
+        goto fail;
+    if (peer->auth_name) {
+        /* Whole-label wildcards only: "*.example.org", never "dns*.example.org". */
+        SSL_set_hostflags(c->ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+        if (SSL_set1_host(c->ssl, peer->auth_name) != 1 ||
+            SSL_set_tlsext_host_name(c->ssl, peer->auth_name) != 1)
+            goto fail;
+        SSL_set_verify(c->ssl, SSL_VERIFY_PEER, NULL);
+    } else {
+        /* Pins alone authenticate the server; checked once the chain is in. */
+        SSL_set_verify(c->ssl, SSL_VERIFY_NONE, NULL);
+    }
+    if (peer->opportunistic)
+        SSL_set_verify(c->ssl, SSL_VERIFY_NONE, NULL);
+    *ret_conn = c;
+    return 0;
+fail:
+    ERR_clear_error();
+    SSL_free(c->ssl);
+    free(c);
+    return -ENOMEM;
+}
+
+void tls_conn_free(struct tls_conn *c) {
+    if (!c)
+        return;
+    SSL_free(c->ssl);
+    free(c);
+}
+
+int tls_spki_pin(const uint8_t *der, size_t len, uint8_t ret_pin[32]) {
+    unsigned int n = 0;
+    if (EVP_Digest(der, len, ret_pin, &n, EVP_sha256(), NULL) != 1 || n != 32)
+        return -EINVAL;
+    return 0;
+}
+
+static bool cert_matches_pin(X509 *cert, const struct tls_peer *peer) {
+    uint8_t *der = NULL;
+    int len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &der);
+    if (len <= 0)
+        return false;
+    uint8_t pin[32];
+    bool match = false;
+    if (tls_spki_pin(der, (size_t)len, pin) == 0)
+        for (size_t i = 0; i < peer->n_pins && !match; i++)
+            match = memcmp(pin, peer->pins[i], 32) == 0;
+    OPENSSL_free(der);
+    return match;
+}
+
+/* Called once the handshake is done: the checks OpenSSL can't do itself. */
+static bool authenticate(struct tls_conn *c) {
+    if (c->peer.auth_name && SSL_get_verify_result(c->ssl) != X509_V_OK) {
+        snprintf(c->error, sizeof(c->error), "certificate verification failed: %s",
+                 X509_verify_cert_error_string(SSL_get_verify_result(c->ssl)));
+        return false;
+    }
+    if (c->peer.n_pins == 0)
+        return true;
+    STACK_OF(X509) *chain = SSL_get_peer_cert_chain(c->ssl);
+    for (int i = 0; chain && i < sk_X509_num(chain); i++)
+        if (cert_matches_pin(sk_X509_value(chain, i), &c->peer))
+            return true;
+    snprintf(c->error, sizeof(c->error), "no certificate in the chain matches a pinned SPKI");
+    return false;
+}
+
+static enum tls_io map_error(struct tls_conn *c, int ret) {
+    int e = SSL_get_error(c->ssl, ret);
+    switch (e) {
+    case SSL_ERROR_WANT_READ:
+        return TLS_IO_WANT_READ;
+    case SSL_ERROR_WANT_WRITE:
+        return TLS_IO_WANT_WRITE;
+    case SSL_ERROR_ZERO_RETURN:
+        return TLS_IO_CLOSED;
+    default:
+        break;
+    }
+    unsigned long ec = ERR_peek_error();
+    long vr = SSL_get_verify_result(c->ssl);
+    if (ERR_GET_REASON(ec) == SSL_R_CERTIFICATE_VERIFY_FAILED && vr != X509_V_OK) {
+        c->auth_failed = true;
+        snprintf(c->error, sizeof(c->error), "certificate verification failed: %s",
+                 X509_verify_cert_error_string(vr));
+    } else if (ec) {
+        snprintf(c->error, sizeof(c->error), "TLS error: %s", ERR_reason_error_string(ec));
+    } else if (e == SSL_ERROR_SYSCALL) {
+        snprintf(c->error, sizeof(c->error), "connection lost: %s",
+                 errno ? strerror(errno) : "unexpected EOF");
+    } else {
+        snprintf(c->error, sizeof(c->error), "TLS error %d", e);
+    }
+    ERR_clear_error();
+    return TLS_IO_ERROR;
+}
+
+enum tls_io tls_handshake(struct tls_conn *c) {
+    ERR_clear_error();
+    errno = 0;
+    int r = SSL_connect(c->ssl);
+    if (r != 1)
+        return map_error(c, r);
+    if (!c->peer.opportunistic && !authenticate(c)) {
+        c->auth_failed = true;
+        return TLS_IO_ERROR;
+    }
+    return TLS_IO_OK;
+}
+
+enum tls_io tls_read(struct tls_conn *c, void *buf, size_t len, size_t *ret_n) {
+    ERR_clear_error();
+    errno = 0;
+    size_t n = 0;
+    int r = SSL_read_ex(c->ssl, buf, len, &n);
+    if (r != 1)
+        return map_error(c, r);
+    *ret_n = n;
+    return TLS_IO_OK;
+}
+
+enum tls_io tls_write(struct tls_conn *c, const void *buf, size_t len, size_t *ret_n) {
+    ERR_clear_error();
+    errno = 0;
+    size_t n = 0;
+    int r = SSL_write_ex(c->ssl, buf, len, &n);
+    if (r != 1)
+        return map_error(c, r);
+    *ret_n = n;
+    return TLS_IO_OK;
+}
+
+bool tls_pending(struct tls_conn *c) {
+    return SSL_pending(c->ssl) > 0;
+}
+
+const char *tls_conn_error(const struct tls_conn *c) {
+    return c->error[0] ? c->error : "no error";
+}
+
+bool tls_conn_auth_failed(const struct tls_conn *c) {
+    return c->auth_failed;
+}
+
+const char *tls_conn_version(const struct tls_conn *c) {
+    return SSL_get_version(c->ssl);
+}

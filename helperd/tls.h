@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * tls.h: a small neutral TLS API over non-blocking sockets; tls.c is the only
+ * file that includes OpenSSL. Callers see "want read / want write / done /
+ * closed / error", never SSL error codes.
+ *
+ * Strict profile: TLS 1.2 floor; with an auth_name, the chain must verify
+ * against ca_file (or the system store) and the name must match
+ * (SSL_set1_host, no partial wildcards), SNI = auth_name; with pins, the
+ * SHA-256 of the SubjectPublicKeyInfo of at least one certificate of the
+ * presented chain must be a pin; with both, both must pass.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct tls_ctx;
+struct tls_conn;
+
+enum tls_io {
+    TLS_IO_OK = 0,
+    TLS_IO_WANT_READ,
+    TLS_IO_WANT_WRITE,
+    TLS_IO_CLOSED, /* orderly close by the peer */
+    TLS_IO_ERROR,  /* see tls_conn_error() */
+};
+
+/* A client context; ca_file NULL means the system trust store. Fails when
+ * the store can't be loaded (strict by construction). err gets a message. */
+int tls_ctx_new(const char *ca_file, struct tls_ctx **ret_ctx, char *err, size_t errlen);
+void tls_ctx_free(struct tls_ctx *ctx);
+
+struct tls_peer {
+    const char *auth_name;        /* NULL: pins only */
+    const uint8_t (*pins)[32];
+    size_t n_pins;
+    bool opportunistic;           /* authentication failures tolerated */
+};
+
+/* Wraps a connected non-blocking TCP socket; the caller keeps owning fd. */
+int tls_conn_new(struct tls_ctx *ctx, int fd, const struct tls_peer *peer,
+                 struct tls_conn **ret_conn);
+void tls_conn_free(struct tls_conn *c);
+
+/* Drives the handshake; TLS_IO_OK once it is done and the peer authenticated. */
+enum tls_io tls_handshake(struct tls_conn *c);
+enum tls_io tls_read(struct tls_conn *c, void *buf, size_t len, size_t *ret_n);
+enum tls_io tls_write(struct tls_conn *c, const void *buf, size_t len, size_t *ret_n);
+/* Bytes already decrypted and buffered inside the TLS layer. */
+bool tls_pending(struct tls_conn *c);
+/* What went wrong, for logs; never NULL. */
+const char *tls_conn_error(const struct tls_conn *c);
+/* True when the failure was authentication (verification or pin). */
+bool tls_conn_auth_failed(const struct tls_conn *c);
+/* "TLSv1.3" etc. after the handshake. */
+const char *tls_conn_version(const struct tls_conn *c);
+
+/* Base64 SHA-256 of a DER SubjectPublicKeyInfo, as kdig prints pins. */
+int tls_spki_pin(const uint8_t *der, size_t len, uint8_t ret_pin[32]);
