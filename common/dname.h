@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define DNAME_MAX_TEXT 253
+#define DNAME_MAX_TEXT  253
 #define DNAME_MAX_LABEL 63
 
 /* True when name is a syntactically valid DNS name as above. */

@@ -51,18 +51,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IPC_MAGIC0 0x4E
-#define IPC_MAGIC1 0x44
-#define IPC_VERSION 1
-#define IPC_HEADER_LEN 8
+#define IPC_MAGIC0           0x4E
+#define IPC_MAGIC1           0x44
+#define IPC_VERSION          1
+#define IPC_HEADER_LEN       8
 
-#define IPC_MAX_NAME 254 /* 253 octets plus an optional trailing dot */
-#define IPC_MAX_ALIASES 32
-#define IPC_MAX_ADDRS 512
+#define IPC_MAX_NAME         254 /* 253 octets plus an optional trailing dot */
+#define IPC_MAX_ALIASES      32
+#define IPC_MAX_ADDRS        512
 #define IPC_MAX_REQUEST_BODY (4 + IPC_MAX_NAME)
-#define IPC_MAX_REPLY_BODY                                                    \
-    (12 + IPC_MAX_NAME + IPC_MAX_ALIASES * (2 + IPC_MAX_NAME) +               \
-     IPC_MAX_ADDRS * 17)
+#define IPC_MAX_REPLY_BODY                                                                         \
+    (12 + IPC_MAX_NAME + IPC_MAX_ALIASES * (2 + IPC_MAX_NAME) + IPC_MAX_ADDRS * 17)
 
 enum ipc_op {
     IPC_OP_BYNAME = 1,

@@ -8,6 +8,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -50,7 +51,7 @@ struct resolver {
     struct resolver_job *jobs;
 };
 
-#define JOB_OF_TIMER(t) ((struct resolver_job *)((char *)(t) - offsetof(struct resolver_job, timer)))
+#define JOB_OF_TIMER(t) ((struct resolver_job *)((char *)(t)-offsetof(struct resolver_job, timer)))
 
 int resolver_new(struct loop *l, const struct config *cfg, struct upstream_pool *pool,
                  struct resolver **ret_resolver) {
@@ -308,8 +309,7 @@ int resolver_start(struct resolver *r, const struct ipc_request *req, resolver_c
         s->job = job;
         /* The pool may answer at once (nothing usable): sub_on_answer then
          * runs inside this call and only marks the sub done. */
-        if (upstream_query_start(r->pool, name, s->qtype, deadline, sub_on_answer, s, &s->uq) <
-            0) {
+        if (upstream_query_start(r->pool, name, s->qtype, deadline, sub_on_answer, s, &s->uq) < 0) {
             s->uq = NULL;
             s->done = true;
             s->status = IPC_STATUS_TRYAGAIN;

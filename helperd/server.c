@@ -40,10 +40,10 @@ struct server {
     unsigned n_clients;
 };
 
-#define CLIENT_OF_IO(p) ((struct client *)((char *)(p) - offsetof(struct client, io)))
-#define CLIENT_OF_TIMER(p) ((struct client *)((char *)(p) - offsetof(struct client, timer)))
-#define SERVER_OF_IO(p) ((struct server *)((char *)(p) - offsetof(struct server, listen_io)))
-#define SERVER_OF_TIMER(p) ((struct server *)((char *)(p) - offsetof(struct server, pause_timer)))
+#define CLIENT_OF_IO(p)    ((struct client *)((char *)(p)-offsetof(struct client, io)))
+#define CLIENT_OF_TIMER(p) ((struct client *)((char *)(p)-offsetof(struct client, timer)))
+#define SERVER_OF_IO(p)    ((struct server *)((char *)(p)-offsetof(struct server, listen_io)))
+#define SERVER_OF_TIMER(p) ((struct server *)((char *)(p)-offsetof(struct server, pause_timer)))
 
 static void client_free_mem(void *p) {
     struct client *c = p;
@@ -73,8 +73,8 @@ static void client_close(struct client *c) {
 /* Sends what is left of the reply; closes the client once it is all out. */
 static void client_write(struct client *c) {
     while (c->woff < c->wlen) {
-        ssize_t n = send(c->io.fd, c->wbuf + c->woff, c->wlen - c->woff,
-                         MSG_NOSIGNAL | MSG_DONTWAIT);
+        ssize_t n =
+            send(c->io.fd, c->wbuf + c->woff, c->wlen - c->woff, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -234,8 +234,7 @@ static void on_accept(struct loop_io *io, uint32_t revents) {
             client_reply_status(c, IPC_STATUS_TRYAGAIN);
             continue;
         }
-        loop_timer_at(s->loop, &c->timer, loop_now(s->loop) + SERVER_REQUEST_MS,
-                      client_on_timer);
+        loop_timer_at(s->loop, &c->timer, loop_now(s->loop) + SERVER_REQUEST_MS, client_on_timer);
     }
 }
 

@@ -12,7 +12,7 @@
 #include "resolver.h"
 
 #define SERVER_MAX_CLIENTS 1024
-#define SERVER_REQUEST_MS 2000 /* a client must have sent its request by then */
+#define SERVER_REQUEST_MS  2000 /* a client must have sent its request by then */
 
 struct server;
 

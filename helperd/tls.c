@@ -35,7 +35,8 @@ int tls_ctx_new(const char *ca_file, struct tls_ctx **ret_ctx, char *err, size_t
     SSL_CTX_set_min_proto_version(ctx->ssl_ctx, TLS1_2_VERSION);
     SSL_CTX_set_options(ctx->ssl_ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
     /* Queries are appended to a growing buffer while a write is pending. */
-    SSL_CTX_set_mode(ctx->ssl_ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    SSL_CTX_set_mode(ctx->ssl_ctx,
+                     SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
     int ok = ca_file ? SSL_CTX_load_verify_locations(ctx->ssl_ctx, ca_file, NULL)
                      : SSL_CTX_set_default_verify_paths(ctx->ssl_ctx);
     if (ok != 1) {

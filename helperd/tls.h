@@ -33,10 +33,10 @@ int tls_ctx_new(const char *ca_file, struct tls_ctx **ret_ctx, char *err, size_t
 void tls_ctx_free(struct tls_ctx *ctx);
 
 struct tls_peer {
-    const char *auth_name;        /* NULL: pins only */
+    const char *auth_name; /* NULL: pins only */
     const uint8_t (*pins)[32];
     size_t n_pins;
-    bool opportunistic;           /* authentication failures tolerated */
+    bool opportunistic; /* authentication failures tolerated */
 };
 
 /* Wraps a connected non-blocking TCP socket; the caller keeps owning fd. */

@@ -28,8 +28,8 @@
 
 #define BACKOFF_MIN_MS 1000
 #define BACKOFF_MAX_MS 60000
-#define MIN_TRY_MS 250
-#define EDNS_UDP_SIZE 1232
+#define MIN_TRY_MS     250
+#define EDNS_UDP_SIZE  1232
 
 enum conn_state { CONN_CONNECTING, CONN_HANDSHAKE, CONN_READY };
 
@@ -94,9 +94,10 @@ static void conn_fail(struct conn *c, const char *why, bool upstream_fault);
 static void query_next_try(struct upstream_query *q, int error);
 static void conn_on_io(struct loop_io *io, uint32_t revents);
 
-#define CONN_OF_IO(io) ((struct conn *)((char *)(io) - offsetof(struct conn, io)))
-#define CONN_OF_TIMER(t) ((struct conn *)((char *)(t) - offsetof(struct conn, timer)))
-#define QUERY_OF_TIMER(t) ((struct upstream_query *)((char *)(t) - offsetof(struct upstream_query, timer)))
+#define CONN_OF_IO(io)   ((struct conn *)((char *)(io)-offsetof(struct conn, io)))
+#define CONN_OF_TIMER(t) ((struct conn *)((char *)(t)-offsetof(struct conn, timer)))
+#define QUERY_OF_TIMER(t)                                                                          \
+    ((struct upstream_query *)((char *)(t)-offsetof(struct upstream_query, timer)))
 
 int upstream_pool_new(struct loop *l, const struct config *cfg, struct tls_ctx *tls,
                       struct upstream_pool **ret_pool) {
@@ -132,7 +133,7 @@ static void query_detach(struct upstream_query *q) {
     if (q->cnext)
         q->cnext->cprev = q->cprev;
     q->cnext = q->cprev = NULL;
-    c->ids[q->id / 8] &= (uint8_t)~(1u << (q->id % 8));
+    c->ids[q->id / 8] &= (uint8_t) ~(1u << (q->id % 8));
     c->n_queries--;
     q->conn = NULL;
     q->written = false;
@@ -416,7 +417,7 @@ static bool conn_read(struct conn *c) {
     }
 }
 
-static bool rcode_is_failure(uint8_t rcode) {
+static bool rcode_is_failure(uint16_t rcode) {
     return rcode != DNS_RCODE_NOERROR && rcode != DNS_RCODE_NXDOMAIN;
 }
 
@@ -489,9 +490,10 @@ static void conn_on_io(struct loop_io *io, uint32_t revents) {
             return;
         }
         if (r != TLS_IO_OK) {
-            conn_fail(c, tls_conn_auth_failed(c->tls) ? tls_conn_error(c->tls)
-                         : r == TLS_IO_CLOSED        ? "closed during the TLS handshake"
-                                                     : tls_conn_error(c->tls),
+            conn_fail(c,
+                      tls_conn_auth_failed(c->tls) ? tls_conn_error(c->tls)
+                      : r == TLS_IO_CLOSED         ? "closed during the TLS handshake"
+                                                   : tls_conn_error(c->tls),
                       true);
             return;
         }

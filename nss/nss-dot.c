@@ -61,7 +61,7 @@ struct result {
 
 struct verdict {
     enum nss_status status;
-    int err;    /* 0: leave errno alone */
+    int err; /* 0: leave errno alone */
     int herr;
 };
 
@@ -102,8 +102,8 @@ static struct verdict map_status(uint8_t st) {
     }
 }
 
-static struct verdict transact(const uint8_t *req, size_t req_len, struct result *res,
-                               char *buffer, size_t buflen) {
+static struct verdict transact(const uint8_t *req, size_t req_len, struct result *res, char *buffer,
+                               size_t buflen) {
     uint8_t *body = NULL;
     size_t len = 0;
     int r = nss_client_transact(req, req_len, &body, &len);
@@ -154,7 +154,7 @@ static enum nss_status lookup_name(const char *name, struct result *res, char *b
     sigset_t old;
     block_signals(&old);
     struct verdict v;
-    uint8_t family = res->af == AF_INET ? IPC_AF_INET
+    uint8_t family = res->af == AF_INET    ? IPC_AF_INET
                      : res->af == AF_INET6 ? IPC_AF_INET6
                                            : IPC_AF_UNSPEC;
     uint8_t req[IPC_HEADER_LEN + IPC_MAX_REQUEST_BODY];
@@ -186,10 +186,8 @@ enum nss_status _nss_dot_gethostbyname3_r(const char *name, int af, struct hoste
 }
 
 enum nss_status _nss_dot_gethostbyname2_r(const char *name, int af, struct hostent *host,
-                                          char *buffer, size_t buflen, int *errnop,
-                                          int *h_errnop) {
-    return _nss_dot_gethostbyname3_r(name, af, host, buffer, buflen, errnop, h_errnop, NULL,
-                                     NULL);
+                                          char *buffer, size_t buflen, int *errnop, int *h_errnop) {
+    return _nss_dot_gethostbyname3_r(name, af, host, buffer, buflen, errnop, h_errnop, NULL, NULL);
 }
 
 enum nss_status _nss_dot_gethostbyname_r(const char *name, struct hostent *host, char *buffer,
@@ -217,9 +215,8 @@ enum nss_status _nss_dot_gethostbyaddr2_r(const void *addr, socklen_t len, int a
     int n;
     if (!addr || !((af == AF_INET && len == 4) || (af == AF_INET6 && len == 16)))
         v = verdict(NSS_STATUS_UNAVAIL, EAFNOSUPPORT, NETDB_INTERNAL);
-    else if ((n = ipc_request_encode_byaddr(req, sizeof(req), af == AF_INET ? IPC_AF_INET
-                                                                            : IPC_AF_INET6,
-                                            a, len)) < 0)
+    else if ((n = ipc_request_encode_byaddr(
+                  req, sizeof(req), af == AF_INET ? IPC_AF_INET : IPC_AF_INET6, a, len)) < 0)
         v = verdict(NSS_STATUS_UNAVAIL, EINVAL, NETDB_INTERNAL);
     else {
         struct result res = {.af = af, .host = host, .ttlp = ttlp};
@@ -231,6 +228,5 @@ enum nss_status _nss_dot_gethostbyaddr2_r(const void *addr, socklen_t len, int a
 enum nss_status _nss_dot_gethostbyaddr_r(const void *addr, socklen_t len, int af,
                                          struct hostent *host, char *buffer, size_t buflen,
                                          int *errnop, int *h_errnop) {
-    return _nss_dot_gethostbyaddr2_r(addr, len, af, host, buffer, buflen, errnop, h_errnop,
-                                     NULL);
+    return _nss_dot_gethostbyaddr2_r(addr, len, af, host, buffer, buflen, errnop, h_errnop, NULL);
 }
