@@ -51,7 +51,8 @@ struct dns_query_opts {
 
 /* Builds a query for name (presentation form, trailing dot optional; name
  * must pass dname_valid) into buf. Returns the length or -EINVAL (bad name)
- * or -ENOBUFS. No TCP length prefix is written. */
+ * or -ENOBUFS. No TCP length prefix is written. opts NULL: udp_size 1232,
+ * no options. */
 int dns_build_query(uint8_t *buf, size_t buflen, uint16_t id, const char *name, uint16_t qtype,
                     const struct dns_query_opts *opts);
 
