@@ -30,6 +30,7 @@ static void usage(FILE *f) {
             "DNS-over-TLS helper daemon for the libnss_dot NSS module.\n\n"
             "  -c, --config FILE   configuration file (default %s)\n"
             "  -f, --foreground    stay in the foreground and log to stderr\n"
+            "                      (otherwise detach once ready and log to syslog)\n"
             "  -n, --check-config  validate the configuration and exit 0 or 1\n"
             "  -V, --version       print the version and exit\n"
             "  -h, --help          print this help and exit\n",
@@ -177,6 +178,12 @@ int main(int argc, char **argv) {
         goto out;
     }
     listen_fd = -1; /* the server owns it now */
+    /* Detach only once the socket is in place, so that whoever started us
+     * sees start-up errors and finds the daemon ready when we return. */
+    if (!foreground && daemon(0, 0) < 0) {
+        log_warn("daemon");
+        goto out;
+    }
     log_info("dot-helperd %s listening on %s with %zu upstream(s), %s mode", PACKAGE_VERSION,
              cfg->socket_path, cfg->n_upstreams,
              cfg->mode == DOT_MODE_STRICT ? "strict" : "opportunistic");

@@ -7,7 +7,7 @@
  *   found                      SUCCESS
  *   NXDOMAIN, invalid name     NOTFOUND, h_errno HOST_NOT_FOUND
  *   no address of that family  NOTFOUND, h_errno NO_DATA
- *   SERVFAIL, timeout, no upstream usable, daemon too slow
+ *   SERVFAIL, timeout, no upstream usable, daemon too slow or its backlog full
  *                              TRYAGAIN, errno EAGAIN, h_errno TRY_AGAIN
  *   buffer too small           TRYAGAIN, errno ERANGE, h_errno NETDB_INTERNAL
  *   no daemon, bad reply       UNAVAIL, errno from the socket, h_errno NO_RECOVERY
@@ -107,7 +107,9 @@ static struct verdict transact(const uint8_t *req, size_t req_len, struct result
     uint8_t *body = NULL;
     size_t len = 0;
     int r = nss_client_transact(req, req_len, &body, &len);
-    if (r == -ETIMEDOUT)
+    /* A daemon that is there but slow or full is not "unavailable": under
+     * "dot [!UNAVAIL=return] dns" that would send the name out in plaintext. */
+    if (r == -ETIMEDOUT || r == -EAGAIN)
         return verdict(NSS_STATUS_TRYAGAIN, EAGAIN, TRY_AGAIN);
     if (r < 0)
         return verdict(NSS_STATUS_UNAVAIL, -r, NO_RECOVERY);
