@@ -82,7 +82,10 @@ enum ipc_status {
     IPC_STATUS_NODATA = 2,   /* NOTFOUND / NO_DATA */
     IPC_STATUS_TRYAGAIN = 3, /* SERVFAIL, timeout, no upstream usable */
     IPC_STATUS_UNAVAIL = 4,  /* the daemon can't serve this (bad request, overload) */
-    IPC_STATUS_MAX_ = 4,
+    /* An answer with records (a CNAME chain, other types) but none usable:
+     * nss_dns calls that unrecoverable (TRYAGAIN / NO_RECOVERY, errno ENOENT). */
+    IPC_STATUS_NORECOVERY = 5,
+    IPC_STATUS_MAX_ = 5,
 };
 
 struct ipc_request {

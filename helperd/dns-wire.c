@@ -407,6 +407,7 @@ static int parse_pass(struct parse *ps) {
     if (!(m->flags & FLAG_QR) || get16(pkt + 4) != 1)
         return -EBADMSG;
     size_t counts[3] = {get16(pkt + 6), get16(pkt + 8), get16(pkt + 10)};
+    m->ancount = (uint16_t)counts[0];
 
     r = take_name(ps, &off, &m->qname);
     if (r < 0)

@@ -78,6 +78,7 @@ struct dns_msg {
     bool tc;
     char *qname;    /* the question as the server echoed it */
     uint16_t qtype, qclass;
+    uint16_t ancount; /* the header's count: records of every type and class */
     size_t n_answers;
     struct dns_rr *answers; /* kept answer-section records, in message order */
     bool has_soa;

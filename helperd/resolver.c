@@ -106,11 +106,15 @@ static bool name_usable(const char *name) {
     return name && *name && strchr(name, '\\') == NULL && strlen(name) <= DNAME_MAX_TEXT;
 }
 
+/* Reads one answer the way nss_dns does: NXDOMAIN and empty answers are
+ * "not found"; an answer with records but none usable at the end of the
+ * chain is "no recovery" (glibc's getanswer_r). */
 static int sub_take_answer(struct sub *s, const struct dns_msg *m, const char *qname) {
+    uint8_t unusable = m->ancount > 0 ? IPC_STATUS_NORECOVERY : IPC_STATUS_NODATA;
     struct dns_answer a;
     int r = dns_answer_follow(m, qname, s->qtype, &a);
     if (r == -ELOOP) {
-        s->status = IPC_STATUS_NODATA;
+        s->status = IPC_STATUS_NORECOVERY;
         return 0;
     }
     if (r < 0)
@@ -119,7 +123,7 @@ static int sub_take_answer(struct sub *s, const struct dns_msg *m, const char *q
         s->status = IPC_STATUS_NXDOMAIN;
         goto out;
     }
-    s->status = IPC_STATUS_NODATA;
+    s->status = unusable;
     if (a.n_records == 0 || !name_usable(a.canonical))
         goto out;
     s->ttl = a.ttl;
@@ -172,32 +176,31 @@ static void job_on_timer(struct loop_timer *t);
 static void job_deliver(struct resolver_job *job) {
     uint8_t *frame = malloc(IPC_HEADER_LEN + IPC_MAX_REPLY_BODY);
     struct ipc_reply_builder b;
-    uint8_t status = IPC_STATUS_NXDOMAIN;
-    bool any_nx = false, any_tryagain = false;
+    uint8_t status = IPC_STATUS_NODATA;
     const struct sub *first_ok = NULL;
+    bool any_norecovery = false;
     uint32_t ttl = UINT32_MAX;
 
+    /* As nss_dns merges A and AAAA: any address wins; then an unusable
+     * answer; otherwise the first verdict that is not NODATA. */
     for (unsigned i = 0; i < job->n_subs; i++) {
         const struct sub *s = &job->subs[i];
-        if (!s->done || s->status == IPC_STATUS_TRYAGAIN)
-            any_tryagain = true;
-        else if (s->status == IPC_STATUS_NXDOMAIN)
-            any_nx = true;
-        else if (s->status == IPC_STATUS_OK) {
+        uint8_t st = s->done ? s->status : IPC_STATUS_TRYAGAIN;
+        if (st == IPC_STATUS_OK) {
             if (!first_ok)
                 first_ok = s;
             if (s->ttl < ttl)
                 ttl = s->ttl;
+        } else if (st == IPC_STATUS_NORECOVERY) {
+            any_norecovery = true;
+        } else if (status == IPC_STATUS_NODATA) {
+            status = st;
         }
     }
     if (first_ok)
         status = IPC_STATUS_OK;
-    else if (any_tryagain)
-        status = IPC_STATUS_TRYAGAIN;
-    else if (any_nx)
-        status = IPC_STATUS_NXDOMAIN;
-    else
-        status = IPC_STATUS_NODATA;
+    else if (any_norecovery)
+        status = IPC_STATUS_NORECOVERY;
 
     size_t len = 0;
     if (frame && status == IPC_STATUS_OK &&

@@ -7,6 +7,8 @@
  *   found                      SUCCESS
  *   NXDOMAIN, invalid name     NOTFOUND, h_errno HOST_NOT_FOUND
  *   no address of that family  NOTFOUND, h_errno NO_DATA
+ *   records, but none usable (e.g. a CNAME chain without an address of that
+ *   family)                    TRYAGAIN, errno ENOENT, h_errno NO_RECOVERY
  *   SERVFAIL, timeout, no upstream usable, daemon too slow or its backlog full
  *                              TRYAGAIN, errno EAGAIN, h_errno TRY_AGAIN
  *   buffer too small           TRYAGAIN, errno ERANGE, h_errno NETDB_INTERNAL
@@ -97,6 +99,8 @@ static struct verdict map_status(uint8_t st) {
         return verdict(NSS_STATUS_NOTFOUND, 0, NO_DATA);
     case IPC_STATUS_TRYAGAIN:
         return verdict(NSS_STATUS_TRYAGAIN, EAGAIN, TRY_AGAIN);
+    case IPC_STATUS_NORECOVERY:
+        return verdict(NSS_STATUS_TRYAGAIN, ENOENT, NO_RECOVERY);
     default:
         return verdict(NSS_STATUS_UNAVAIL, EPROTO, NO_RECOVERY);
     }
