@@ -1,0 +1,35 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# install-deps.sh: the Debian 12 packages that building nss-dot and running
+# its whole test suite (unit tests and the end-to-end tests with a real
+# Unbound) need. Run as root. When every package is already installed it
+# does nothing, so re-runs are fast and work offline.
+set -eu
+
+packages="build-essential autoconf automake libtool pkg-config libssl-dev libconfig-dev
+check unbound openssl iproute2 util-linux knot-dnsutils ca-certificates"
+
+missing=""
+for p in $packages; do
+    status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null) || status=""
+    [ "$status" = installed ] || missing="$missing $p"
+done
+if [ -z "$missing" ]; then
+    echo "install-deps: all build and test dependencies are installed"
+    exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "install-deps: missing:$missing; run as root (sudo bash $0)" >&2
+    exit 1
+fi
+if [ "${CI:-}" = true ] || [ ! -t 0 ]; then
+    export DEBIAN_FRONTEND=noninteractive
+fi
+echo "install-deps: installing:$missing"
+apt-get update
+# Debian's unbound package starts its service on install; the tests run
+# their own instances in private namespaces, so that does not get in the way.
+# shellcheck disable=SC2086
+apt-get install -y --no-install-recommends $packages
