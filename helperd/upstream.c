@@ -93,6 +93,7 @@ struct upstream_pool {
 static void conn_fail(struct conn *c, const char *why, bool upstream_fault);
 static void query_next_try(struct upstream_query *q, int error);
 static void conn_on_io(struct loop_io *io, uint32_t revents);
+static void conn_on_timer(struct loop_timer *t);
 
 #define CONN_OF_IO(io)   ((struct conn *)((char *)(io)-offsetof(struct conn, io)))
 #define CONN_OF_TIMER(t) ((struct conn *)((char *)(t)-offsetof(struct conn, timer)))
@@ -140,7 +141,7 @@ static void query_detach(struct upstream_query *q) {
     if (c->n_queries == 0 && c->state == CONN_READY)
         loop_timer_at(c->pool->loop, &c->timer,
                       loop_now(c->pool->loop) + (int64_t)c->pool->cfg->pool.idle_timeout_s * 1000,
-                      c->timer.cb);
+                      conn_on_timer);
 }
 
 static void query_free(struct upstream_query *q) {
@@ -502,7 +503,8 @@ static void conn_on_io(struct loop_io *io, uint32_t revents) {
     }
     if ((revents & (EPOLLIN | EPOLLHUP | EPOLLERR)) && !conn_read(c))
         return;
-    if (revents & EPOLLOUT)
+    /* Also after a read: a TLS write may have been waiting for input. */
+    if ((revents & EPOLLOUT) || c->wlen > 0)
         conn_flush(c);
 }
 
