@@ -121,7 +121,7 @@ int ipc_request_decode(uint8_t op, const uint8_t *body, size_t len, struct ipc_r
 int ipc_reply_begin(struct ipc_reply_builder *b, uint8_t *buf, size_t cap, uint8_t status,
                     uint32_t ttl, const char *canon) {
     size_t n = canon ? strlen(canon) : 0;
-    if (status > IPC_STATUS_MAX_ || n > IPC_MAX_NAME || (n && memchr(canon, '\0', n)))
+    if (status > IPC_STATUS_MAX_ || n > IPC_MAX_NAME)
         return -EINVAL;
     if (status == IPC_STATUS_OK && n == 0)
         return -EINVAL;
