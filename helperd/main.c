@@ -19,6 +19,7 @@
 #include "config.h"
 #include "log.h"
 #include "loop.h"
+#include "netwatch.h"
 #include "resolver.h"
 #include "server.h"
 #include "tls.h"
@@ -86,14 +87,39 @@ static int ensure_parent_dir(const char *path) {
     return 0;
 }
 
+struct daemon {
+    struct loop *loop;
+    struct upstream_pool *pool;
+};
+
+static void log_stats(const struct upstream_pool *pool) {
+    struct upstream_stats st;
+    upstream_pool_stats(pool, &st);
+    log_info("stats: queries=%llu answers=%llu failures=%llu handshakes=%llu resumed=%llu "
+             "connections=%llu unauthenticated=%llu plain_fallbacks=%llu",
+             (unsigned long long)st.queries, (unsigned long long)st.answers,
+             (unsigned long long)st.failures, (unsigned long long)st.handshakes,
+             (unsigned long long)st.resumed, (unsigned long long)st.connections_open,
+             (unsigned long long)st.unauthenticated, (unsigned long long)st.plain_fallbacks);
+}
+
 static void on_signal(int signo, void *userdata) {
-    struct loop *l = userdata;
+    struct daemon *d = userdata;
     if (signo == SIGHUP) {
         log_info("SIGHUP: reloading is not supported yet; restart to apply a new config");
         return;
     }
+    if (signo == SIGUSR1) {
+        log_stats(d->pool);
+        return;
+    }
     log_info("signal %d: shutting down", signo);
-    loop_quit(l);
+    loop_quit(d->loop);
+}
+
+static void on_network_change(void *userdata) {
+    struct daemon *d = userdata;
+    upstream_pool_network_changed(d->pool);
 }
 
 int main(int argc, char **argv) {
@@ -154,6 +180,8 @@ int main(int argc, char **argv) {
     struct upstream_pool *pool = NULL;
     struct resolver *resolver = NULL;
     struct server *server = NULL;
+    struct netwatch *netwatch = NULL;
+    struct daemon d = {0};
     int listen_fd = -1;
 
     if (tls_ctx_new(cfg->ca_file, &tls, err, sizeof(err)) < 0) {
@@ -169,8 +197,8 @@ int main(int argc, char **argv) {
     }
     if (drop_privileges(cfg->user) < 0)
         goto out;
-    static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, 0};
-    if (loop_new(&loop) < 0 || loop_signals(loop, sigs, on_signal, loop) < 0 ||
+    static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1, 0};
+    if (loop_new(&loop) < 0 || loop_signals(loop, sigs, on_signal, &d) < 0 ||
         upstream_pool_new(loop, cfg, tls, &pool) < 0 ||
         resolver_new(loop, cfg, pool, &resolver) < 0 ||
         server_new(loop, cfg, resolver, listen_fd, &server) < 0) {
@@ -178,6 +206,11 @@ int main(int argc, char **argv) {
         goto out;
     }
     listen_fd = -1; /* the server owns it now */
+    d.loop = loop;
+    d.pool = pool;
+    r = netwatch_new(loop, on_network_change, &d, &netwatch);
+    if (r < 0)
+        log_warnx("cannot watch network changes: %s", strerror(-r));
     /* Detach only once the socket is in place, so that whoever started us
      * sees start-up errors and finds the daemon ready when we return. */
     if (!foreground && daemon(0, 0) < 0) {
@@ -189,8 +222,10 @@ int main(int argc, char **argv) {
              cfg->mode == DOT_MODE_STRICT ? "strict" : "opportunistic");
     notify_ready();
     rc = loop_run(loop) < 0 ? 1 : 0;
+    log_stats(pool);
     unlink(cfg->socket_path);
 out:
+    netwatch_free(netwatch);
     server_free(server);
     resolver_free(resolver);
     upstream_pool_free(pool);

@@ -22,6 +22,28 @@ struct tls_conn {
     char error[256];
 };
 
+void tls_session_free(struct tls_session *s) {
+    SSL_SESSION_free((SSL_SESSION *)s);
+}
+
+/* OpenSSL hands us a session that can be resumed later (for TLS 1.3 that
+ * is after the handshake, when a ticket arrives). Keep the newest. */
+static int new_session(SSL *ssl, SSL_SESSION *sess) {
+    struct tls_conn *c = SSL_get_app_data(ssl);
+    if (!c || !c->peer.session || c->auth_failed)
+        return 0;
+    tls_session_free(*c->peer.session);
+    *c->peer.session = (struct tls_session *)sess;
+    return 1; /* we own the reference now */
+}
+
+static void forget_session(struct tls_conn *c) {
+    if (c->peer.session) {
+        tls_session_free(*c->peer.session);
+        *c->peer.session = NULL;
+    }
+}
+
 int tls_ctx_new(const char *ca_file, struct tls_ctx **ret_ctx, char *err, size_t errlen) {
     struct tls_ctx *ctx = calloc(1, sizeof(*ctx));
     if (!ctx)
@@ -47,6 +69,11 @@ int tls_ctx_new(const char *ca_file, struct tls_ctx **ret_ctx, char *err, size_t
         tls_ctx_free(ctx);
         return -EINVAL;
     }
+    /* Client-side session cache without OpenSSL's internal store: each new
+     * session goes to the slot of the peer that made it (new_session). */
+    SSL_CTX_set_session_cache_mode(ctx->ssl_ctx,
+                                   SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+    SSL_CTX_sess_set_new_cb(ctx->ssl_ctx, new_session);
     *ret_ctx = ctx;
     return 0;
 }
@@ -67,6 +94,9 @@ int tls_conn_new(struct tls_ctx *ctx, int fd, const struct tls_peer *peer,
     c->ssl = SSL_new(ctx->ssl_ctx);
     if (!c->ssl || SSL_set_fd(c->ssl, fd) != 1)
         goto fail;
+    SSL_set_app_data(c->ssl, c);
+    if (peer->session && *peer->session)
+        SSL_set_session(c->ssl, (SSL_SESSION *)*peer->session);
     if (peer->auth_name) {
         /* Whole-label wildcards only: "*.example.org", never "dns*.example.org". */
         SSL_set_hostflags(c->ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
@@ -78,6 +108,8 @@ int tls_conn_new(struct tls_ctx *ctx, int fd, const struct tls_peer *peer,
         /* Pins alone authenticate the server; checked once the chain is in. */
         SSL_set_verify(c->ssl, SSL_VERIFY_NONE, NULL);
     }
+    /* Opportunistic: let the handshake finish whatever the certificate, and
+     * judge it afterwards (the verify result is computed all the same). */
     if (peer->opportunistic)
         SSL_set_verify(c->ssl, SSL_VERIFY_NONE, NULL);
     *ret_conn = c;
@@ -124,7 +156,9 @@ static bool authenticate(struct tls_conn *c) {
                  X509_verify_cert_error_string(SSL_get_verify_result(c->ssl)));
         return false;
     }
-    if (c->peer.n_pins == 0)
+    /* A resumed session carries no certificates: it was authenticated for
+     * this very identity when it was made (the slot is per identity). */
+    if (c->peer.n_pins == 0 || SSL_session_reused(c->ssl))
         return true;
     STACK_OF(X509) *chain = SSL_get_peer_cert_chain(c->ssl);
     for (int i = 0; chain && i < sk_X509_num(chain); i++)
@@ -168,11 +202,17 @@ enum tls_io tls_handshake(struct tls_conn *c) {
     ERR_clear_error();
     errno = 0;
     int r = SSL_connect(c->ssl);
-    if (r != 1)
-        return map_error(c, r);
-    if (!c->peer.opportunistic && !authenticate(c)) {
+    if (r != 1) {
+        enum tls_io e = map_error(c, r);
+        if (e == TLS_IO_ERROR)
+            forget_session(c); /* a resumption that went wrong must not repeat */
+        return e;
+    }
+    if (!authenticate(c)) {
         c->auth_failed = true;
-        return TLS_IO_ERROR;
+        forget_session(c);
+        if (!c->peer.opportunistic)
+            return TLS_IO_ERROR;
     }
     return TLS_IO_OK;
 }
@@ -209,6 +249,10 @@ const char *tls_conn_error(const struct tls_conn *c) {
 
 bool tls_conn_auth_failed(const struct tls_conn *c) {
     return c->auth_failed;
+}
+
+bool tls_conn_resumed(const struct tls_conn *c) {
+    return SSL_session_reused(c->ssl) == 1;
 }
 
 const char *tls_conn_version(const struct tls_conn *c) {

@@ -18,6 +18,8 @@
 
 struct tls_ctx;
 struct tls_conn;
+/* A TLS session kept for resumption (TLS 1.3 ticket or TLS 1.2 session). */
+struct tls_session;
 
 enum tls_io {
     TLS_IO_OK = 0,
@@ -37,14 +39,23 @@ struct tls_peer {
     const uint8_t (*pins)[32];
     size_t n_pins;
     bool opportunistic; /* authentication failures tolerated */
+    /* Where this peer's last authenticated session is kept for resumption;
+     * one slot per upstream identity, so sessions never cross identities.
+     * NULL: no resumption. */
+    struct tls_session **session;
 };
+
+void tls_session_free(struct tls_session *s);
 
 /* Wraps a connected non-blocking TCP socket; the caller keeps owning fd. */
 int tls_conn_new(struct tls_ctx *ctx, int fd, const struct tls_peer *peer,
                  struct tls_conn **ret_conn);
 void tls_conn_free(struct tls_conn *c);
 
-/* Drives the handshake; TLS_IO_OK once it is done and the peer authenticated. */
+/* Drives the handshake; TLS_IO_OK once it is done and the peer authenticated
+ * (opportunistic peers: also when authentication failed, see
+ * tls_conn_auth_failed()). A resumed session was authenticated when it was
+ * first made. */
 enum tls_io tls_handshake(struct tls_conn *c);
 enum tls_io tls_read(struct tls_conn *c, void *buf, size_t len, size_t *ret_n);
 enum tls_io tls_write(struct tls_conn *c, const void *buf, size_t len, size_t *ret_n);
@@ -54,6 +65,8 @@ bool tls_pending(struct tls_conn *c);
 const char *tls_conn_error(const struct tls_conn *c);
 /* True when the failure was authentication (verification or pin). */
 bool tls_conn_auth_failed(const struct tls_conn *c);
+/* True when the handshake resumed a kept session. */
+bool tls_conn_resumed(const struct tls_conn *c);
 /* "TLSv1.3" etc. after the handshake. */
 const char *tls_conn_version(const struct tls_conn *c);
 

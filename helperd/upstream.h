@@ -3,11 +3,17 @@
  * upstream.h: the upstream side: DNS queries to the configured resolvers over
  * strict DNS-over-TLS, on pooled connections keyed by upstream identity.
  *
- * Owns the TCP+TLS connections, the DNS message IDs, failover between
- * upstreams (list order), per-try timeouts and the query deadline. Queries
- * are pipelined on a connection (RFC 7766) and answers matched by ID and
- * question. A server closing a connection is normal: what was in flight is
- * sent again on a new connection. Never sends anything in plaintext.
+ * Owns the TCP+TLS connections (at most connections_per_upstream per
+ * upstream, each carrying up to max_inflight pipelined queries, RFC 7766),
+ * the DNS message IDs (random, unique per connection; answers matched by ID
+ * and question), upstream selection (ordered, round_robin, fastest), backoff
+ * with background probes, per-try timeouts and the query deadline, RFC 7828
+ * keepalive and idle closing (learning servers that close sooner), TLS
+ * session resumption, prewarming, and re-checking after network changes.
+ * A server closing a connection is normal: what was in flight is sent again
+ * on a new connection. In strict mode nothing is ever sent in plaintext; in
+ * opportunistic mode, and only when TLS cannot be set up at all, queries go
+ * to port 53 of the same upstream over plain TCP (logged, counted).
  */
 #pragma once
 
@@ -30,7 +36,14 @@ struct upstream_query;
 typedef void (*upstream_cb)(void *userdata, int error, const struct dns_msg *msg);
 
 struct upstream_stats {
-    uint64_t queries, answers, failures, handshakes, connections_open;
+    uint64_t queries;          /* started */
+    uint64_t answers;          /* answered */
+    uint64_t failures;         /* ended without an answer */
+    uint64_t handshakes;       /* TLS handshakes completed */
+    uint64_t resumed;          /* ... of which resumed a session */
+    uint64_t connections_open; /* now */
+    uint64_t unauthenticated;  /* opportunistic: TLS connections that failed authentication */
+    uint64_t plain_fallbacks;  /* opportunistic: plain TCP connections opened */
 };
 
 int upstream_pool_new(struct loop *l, const struct config *cfg, struct tls_ctx *tls,
@@ -46,3 +59,7 @@ int upstream_query_start(struct upstream_pool *p, const char *name, uint16_t qty
 void upstream_query_cancel(struct upstream_query *q);
 
 void upstream_pool_stats(const struct upstream_pool *p, struct upstream_stats *ret_stats);
+
+/* The host's addresses or routes changed: forget backoff and route checks,
+ * close idle connections (they may sit on a dead path) and prewarm again. */
+void upstream_pool_network_changed(struct upstream_pool *p);
