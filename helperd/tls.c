@@ -124,6 +124,12 @@ fail:
 void tls_conn_free(struct tls_conn *c) {
     if (!c)
         return;
+    /* A close_notify (best effort, never waited for): OpenSSL marks the
+     * session of a connection freed without one as not resumable. */
+    if (SSL_is_init_finished(c->ssl)) {
+        SSL_shutdown(c->ssl);
+        ERR_clear_error();
+    }
     SSL_free(c->ssl);
     free(c);
 }

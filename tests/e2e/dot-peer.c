@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * dot-peer.c: a small DNS-over-TLS (or plain DNS-over-TCP) server for the
+ * pool tests, which can misbehave on purpose. It answers every A query with
+ * one address (--answer) and every other query with NODATA, so any name
+ * works (fresh names defeat caches). One thread per connection.
+ *
+ *   dot-peer --listen ADDR --port N [--cert F --key F | --plain]
+ *            [--answer A.B.C.D] [--close-after-answer] [--stall]
+ *            [--log FILE] [--ready FILE]
+ *
+ * --close-after-answer  close the connection after each answer
+ * --stall               accept TCP connections, then never speak (no TLS)
+ * --log FILE            one line per event: "accept", "handshake",
+ *                       "resumed", "query LEN" (LEN = DNS message length)
+ * --ready FILE          created once listening
+ * Runs until killed.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static SSL_CTX *ctx;
+static bool close_after_answer, stall;
+static uint8_t answer_addr[4] = {192, 0, 2, 77};
+static FILE *logf;
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void note(const char *fmt, int arg) {
+    if (!logf)
+        return;
+    pthread_mutex_lock(&log_lock);
+    fprintf(logf, fmt, arg);
+    fputc('\n', logf);
+    fflush(logf);
+    pthread_mutex_unlock(&log_lock);
+}
+
+struct io {
+    int fd;
+    SSL *ssl;
+};
+
+static int io_read(struct io *io, uint8_t *p, size_t len) {
+    size_t got = 0;
+    while (got < len) {
+        int n = io->ssl ? SSL_read(io->ssl, p + got, (int)(len - got))
+                        : (int)read(io->fd, p + got, len - got);
+        if (n <= 0)
+            return -1;
+        got += (size_t)n;
+    }
+    return 0;
+}
+
+static int io_write(struct io *io, const uint8_t *p, size_t len) {
+    if (io->ssl)
+        return SSL_write(io->ssl, p, (int)len) == (int)len ? 0 : -1;
+    return send(io->fd, p, len, MSG_NOSIGNAL) == (ssize_t)len ? 0 : -1;
+}
+
+/* Builds the answer to q (len bytes) into out; returns its length or -1. */
+static int make_answer(const uint8_t *q, size_t len, uint8_t *out, size_t cap) {
+    if (len < 12 || cap < len + 16)
+        return -1;
+    size_t off = 12;
+    while (off < len && q[off] != 0)
+        off += q[off] + 1u;
+    if (off + 5 > len)
+        return -1;
+    size_t qend = off + 5; /* root label + QTYPE + QCLASS */
+    uint16_t qtype = (uint16_t)(q[off + 1] << 8 | q[off + 2]);
+    memcpy(out, q, qend);
+    out[2] = 0x84 | (q[2] & 0x01); /* QR, AA, RD copied */
+    out[3] = 0x80;                 /* RA, NOERROR */
+    out[6] = out[7] = out[8] = out[9] = out[10] = out[11] = 0;
+    size_t n = qend;
+    if (qtype == 1) {
+        static const uint8_t rr[] = {0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4};
+        memcpy(out + n, rr, sizeof(rr));
+        memcpy(out + n + sizeof(rr), answer_addr, 4);
+        n += sizeof(rr) + 4;
+        out[7] = 1;
+    }
+    return (int)n;
+}
+
+static void *serve(void *arg) {
+    struct io io = {.fd = (int)(intptr_t)arg};
+    note("accept", 0);
+    if (stall) {
+        uint8_t sink[512];
+        while (read(io.fd, sink, sizeof(sink)) > 0)
+            ;
+        close(io.fd);
+        return NULL;
+    }
+    if (ctx) {
+        io.ssl = SSL_new(ctx);
+        SSL_set_fd(io.ssl, io.fd);
+        if (SSL_accept(io.ssl) != 1)
+            goto out;
+        note(SSL_session_reused(io.ssl) ? "resumed" : "handshake", 0);
+    }
+    for (;;) {
+        uint8_t hdr[2], q[65535], a[65535 + 16];
+        if (io_read(&io, hdr, 2) < 0)
+            break;
+        size_t len = (size_t)(hdr[0] << 8 | hdr[1]);
+        if (io_read(&io, q, len) < 0)
+            break;
+        note("query %d", (int)len);
+        int n = make_answer(q, len, a + 2, sizeof(a) - 2);
+        if (n < 0)
+            break;
+        a[0] = (uint8_t)(n >> 8);
+        a[1] = (uint8_t)n;
+        if (io_write(&io, a, (size_t)n + 2) < 0 || close_after_answer)
+            break;
+    }
+out:
+    if (io.ssl) {
+        SSL_shutdown(io.ssl);
+        SSL_free(io.ssl);
+    }
+    close(io.fd);
+    return NULL;
+}
+
+int main(int argc, char **argv) {
+    const char *listen_addr = "127.0.0.1", *cert = NULL, *key = NULL, *ready = NULL;
+    int port = 853;
+    bool plain = false;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--close-after-answer"))
+            close_after_answer = true;
+        else if (!strcmp(a, "--stall"))
+            stall = true;
+        else if (!strcmp(a, "--plain"))
+            plain = true;
+        else if (v && !strcmp(a, "--listen"))
+            listen_addr = argv[++i];
+        else if (v && !strcmp(a, "--port"))
+            port = atoi(argv[++i]);
+        else if (v && !strcmp(a, "--cert"))
+            cert = argv[++i];
+        else if (v && !strcmp(a, "--key"))
+            key = argv[++i];
+        else if (v && !strcmp(a, "--ready"))
+            ready = argv[++i];
+        else if (v && !strcmp(a, "--log"))
+            logf = fopen(argv[++i], "a");
+        else if (v && !strcmp(a, "--answer") && inet_pton(AF_INET, argv[i + 1], answer_addr) == 1)
+            i++;
+        else {
+            fprintf(stderr, "dot-peer: bad argument %s\n", a);
+            return 2;
+        }
+    }
+    if (!plain && !stall) {
+        ctx = SSL_CTX_new(TLS_server_method());
+        if (!ctx || !cert || !key || SSL_CTX_use_certificate_chain_file(ctx, cert) != 1 ||
+            SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
+            fprintf(stderr, "dot-peer: cannot load the certificate and key\n");
+            return 1;
+        }
+    }
+    struct sockaddr_storage ss = {0};
+    socklen_t sl;
+    if (inet_pton(AF_INET6, listen_addr, &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
+        ss.ss_family = AF_INET6;
+        ((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)port);
+        sl = sizeof(struct sockaddr_in6);
+    } else if (inet_pton(AF_INET, listen_addr, &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
+        ss.ss_family = AF_INET;
+        ((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)port);
+        sl = sizeof(struct sockaddr_in);
+    } else {
+        return 2;
+    }
+    int one = 1, lfd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (bind(lfd, (struct sockaddr *)&ss, sl) < 0 || listen(lfd, 128) < 0) {
+        perror("dot-peer: bind/listen");
+        return 1;
+    }
+    if (ready) {
+        FILE *f = fopen(ready, "w");
+        if (f)
+            fclose(f);
+    }
+    for (;;) {
+        int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+        if (fd < 0)
+            continue;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        pthread_t t;
+        if (pthread_create(&t, NULL, serve, (void *)(intptr_t)fd) != 0)
+            close(fd);
+        else
+            pthread_detach(t);
+    }
+}

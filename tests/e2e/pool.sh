@@ -1,0 +1,273 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# pool.sh: the upstream connection pool (issue 5), against dot-peer.c test
+# upstreams that answer any name (so nothing is ever "cached"):
+#   1. 200 sequential lookups use one TLS handshake (the prewarmed one);
+#   2. 200 concurrent lookups from 50 clients use at most
+#      connections_per_upstream connections;
+#   3. an upstream that closes after every answer still serves every lookup;
+#   4. a stalled upstream (TCP accepted, no TLS) costs at most connect_ms
+#      before the next one answers;
+#   5. ordered failover: first upstream killed -> the second answers; first
+#      back -> it answers again;
+#   6. queries are padded to 128-octet blocks inside TLS (and not with
+#      padding = false);
+#   7. TLS session resumption after idle connections were closed;
+#   8. opportunistic mode: a certificate for another name is tolerated (and
+#      logged), no TLS at all falls back to plain TCP port 53; strict mode
+#      does neither and sends nothing;
+#   9. an IPv6 upstream without an IPv6 route is not tried, and a change of
+#      the host's addresses makes the daemon re-check its upstreams.
+# ok() never fails, so "checks && ok || fail" is if-then-else here; the sh -c
+# scripts expand their own parameters.
+# shellcheck disable=SC2015,SC2016
+set -eu
+# shellcheck source=lib.sh source-path=SCRIPTDIR
+. "$(dirname "$0")/lib.sh"
+e2e_init "$@"
+e2e_need_build
+
+d=$E2E_DIR
+t_start=$(e2e_now_ms)
+# shellcheck disable=SC2046,SC2086
+${CC:-cc} -std=gnu11 -O1 -pthread -o "$d/dot-peer" "$(dirname "$0")/dot-peer.c" \
+    $(pkg-config --cflags --libs libssl libcrypto) 2>"$d/peer-build.log" ||
+    { cat "$d/peer-build.log" >&2; e2e_hard "cannot build dot-peer.c"; }
+
+e2e_make_ca ca
+e2e_make_cert ca server dns.test
+e2e_make_cert ca other other.test
+n_failed=0
+fail() { e2e_log "FAIL: $*"; n_failed=$((n_failed + 1)); }
+ok() { e2e_log "ok: $*"; }
+
+# peer NAME ADDR PORT [dot-peer options]: start a test upstream, wait until it listens.
+peer() {
+    local name=$1 addr=$2 port=$3
+    shift 3
+    rm -f "$d/$name.ready"
+    "$d/dot-peer" --listen "$addr" --port "$port" --log "$d/$name.log" \
+        --ready "$d/$name.ready" "$@" 2>>"$d/$name.err" &
+    eval "PEER_$name=$!"
+    E2E_PIDS="$E2E_PIDS $!"
+    e2e_wait_for 50 "dot-peer $name" test -e "$d/$name.ready" || e2e_hard "dot-peer $name did not start"
+}
+stop_peer() {
+    local pid
+    eval "pid=\$PEER_$1"
+    e2e_stop_pid "$pid" "dot-peer $1" || true
+}
+count() { grep -c "^$2" "$d/$1.log" 2>/dev/null || true; }
+
+# config FILE MODE UPSTREAMS... where each upstream is ADDR@AUTH_NAME; extra
+# settings come from the EXTRA variable.
+config() {
+    local file=$1 mode=$2 ups="" u
+    shift 2
+    for u in "$@"; do
+        ups="${ups:+$ups, }{ address = \"${u%%@*}\"; port = 853; auth_name = \"${u#*@}\"; }"
+    done
+    cat >"$file" <<EOF
+mode = "$mode";
+ca_file = "$d/ca.pem";
+upstreams = ( $ups );
+timeouts = { query_ms = ${QUERY_MS:-3000}; connect_ms = ${CONNECT_MS:-1000}; attempts = 2; };
+pool = { connections_per_upstream = 2; max_inflight = 64; idle_timeout_s = ${IDLE_S:-30}; prewarm = ${PREWARM:-true}; };
+socket = "$d/run/socket";
+control_socket = "$d/run/control"; user = "root"; log_level = "debug";
+${EXTRA:-}
+EOF
+}
+mkdir -p "$d/run"
+
+# stats KEY: the daemon's counter KEY, after SIGUSR1 makes it log them.
+stats() {
+    local before
+    before=$(grep -c 'info: stats:' "$d/helperd.log" || true)
+    kill -USR1 "$E2E_DAEMON_PID"
+    e2e_wait_for 50 "the stats line" sh -c "[ \$(grep -c 'info: stats:' '$d/helperd.log') -gt $before ]" ||
+        e2e_hard "the daemon did not log its stats"
+    grep 'info: stats:' "$d/helperd.log" | tail -n 1 | sed -n "s/.* $1=\([0-9]*\).*/\1/p"
+}
+
+# lookups N PREFIX: N sequential getent ahostsv4 of fresh names; prints failures.
+lookups() {
+    e2e_via dot sh -c 'f=0; i=0; while [ $i -lt "$1" ]; do
+        getent ahostsv4 "$2-$i.test" >/dev/null || f=$((f + 1)); i=$((i + 1)); done; echo $f' \
+        sh "$1" "$2"
+}
+
+# parallel CLIENTS EACH PREFIX: CLIENTS processes doing EACH lookups at once.
+parallel() {
+    e2e_via dot sh -c 'c=0; while [ $c -lt "$1" ]; do
+        ( i=0; while [ $i -lt "$2" ]; do getent ahostsv4 "$3-$c-$i.test" >/dev/null ||
+            echo fail; i=$((i + 1)); done ) & c=$((c + 1)); done; wait' sh "$1" "$2" "$3" |
+        grep -c fail || true
+}
+
+answer_of() { e2e_via dot getent ahostsv4 "$1" 2>/dev/null | awk 'NR == 1 {print $1}'; }
+
+# --- 1 and 2: one handshake for sequential lookups; bounded connections ------------
+peer a 127.0.0.1 853 --cert "$d/server.pem" --key "$d/server.key"
+config "$d/c1.conf" strict 127.0.0.1@dns.test
+e2e_start_daemon "$d/c1.conf"
+failures=$(lookups 200 seq)
+hs=$(stats handshakes)
+[ "$failures" = 0 ] && [ "$hs" = 1 ] && [ "$(count a handshake)" = 1 ] &&
+    ok "200 sequential lookups: 0 failed, $hs TLS handshake" ||
+    fail "200 sequential lookups: $failures failed, $hs handshakes (daemon), $(count a handshake) (upstream); expected 0 and 1"
+failures=$(parallel 50 4 par)
+conns=$(count a accept)
+[ "$failures" = 0 ] && [ "$conns" -le 2 ] &&
+    ok "200 concurrent lookups from 50 clients: 0 failed over $conns connection(s)" ||
+    fail "200 concurrent lookups: $failures failed, $conns connections (at most 2 allowed)"
+queries=$(count a query)
+[ "$queries" -ge 400 ] || fail "expected the upstream to see 400 queries, it saw $queries"
+# 6a. padding on: every query inside TLS is a multiple of 128 octets.
+unpadded=$(awk '$1 == "query" && $2 % 128 != 0' "$d/a.log" | wc -l)
+[ "$unpadded" = 0 ] && ok "padding: all $queries queries are multiples of 128 octets" ||
+    fail "padding: $unpadded of $queries queries are not a multiple of 128 octets"
+e2e_stop_daemon
+
+# 6b. padding off.
+EXTRA='padding = false;' config "$d/c1b.conf" strict 127.0.0.1@dns.test
+: >"$d/a.log"
+e2e_start_daemon "$d/c1b.conf"
+lookups 5 nopad >/dev/null
+unpadded=$(awk '$1 == "query" && $2 % 128 != 0' "$d/a.log" | wc -l)
+[ "$unpadded" -gt 0 ] && ok "padding = false: queries are not padded" ||
+    fail "padding = false: queries still padded"
+e2e_stop_daemon
+
+# --- 7: resumption after the idle connection was closed ---------------------------
+IDLE_S=1 config "$d/c7.conf" strict 127.0.0.1@dns.test
+e2e_start_daemon "$d/c7.conf"
+lookups 2 warm >/dev/null
+# The idle limit is 1 s: wait for the close (bounded), then look up again.
+e2e_wait_for 50 "an idle close" grep -q 'closing idle connection' "$d/helperd.log" || fail "idle connection never closed"
+lookups 2 resume >/dev/null
+resumed=$(stats resumed)
+[ "${resumed:-0}" -ge 1 ] && ok "TLS session resumed after an idle close ($resumed)" ||
+    fail "no TLS session resumption after an idle close"
+e2e_stop_daemon
+stop_peer a
+
+# --- 3: an upstream that closes after every answer ---------------------------------
+peer b 127.0.0.1 853 --cert "$d/server.pem" --key "$d/server.key" --close-after-answer
+config "$d/c3.conf" strict 127.0.0.1@dns.test
+e2e_start_daemon "$d/c3.conf"
+f1=$(lookups 30 closeseq)
+f2=$(parallel 10 3 closepar)
+[ "$f1" = 0 ] && [ "$f2" = 0 ] &&
+    ok "an upstream closing after every answer: 60 lookups, none failed" ||
+    fail "an upstream closing after every answer: $f1 sequential and $f2 concurrent lookups failed"
+backoffs=$(grep -c 'warning: upstream' "$d/helperd.log" || true)
+[ "$backoffs" = 0 ] || fail "a server closing connections was treated as a failure ($backoffs warnings)"
+e2e_stop_daemon
+stop_peer b
+
+# --- 4: a stalled upstream costs at most connect_ms ---------------------------------
+peer stall 127.0.0.3 853 --stall
+peer good 127.0.0.4 853 --cert "$d/server.pem" --key "$d/server.key" --answer 192.0.2.4
+PREWARM=false CONNECT_MS=500 config "$d/c4.conf" strict 127.0.0.3@dns.test 127.0.0.4@dns.test
+e2e_start_daemon "$d/c4.conf"
+t0=$(e2e_now_ms)
+got=$(answer_of stalled.test)
+ms=$(($(e2e_now_ms) - t0))
+limit=$((500 + 700))
+[ "${SANITIZERS:-no}" != yes ] || limit=$((limit + 800))
+[ "$got" = 192.0.2.4 ] && [ "$ms" -lt "$limit" ] &&
+    ok "stalled first upstream: answered by the second in $ms ms (connect_ms 500)" ||
+    fail "stalled first upstream: got '$got' in $ms ms; expected 192.0.2.4 within $limit ms"
+e2e_stop_daemon
+stop_peer stall
+stop_peer good
+
+# --- 5: ordered failover and return ------------------------------------------------
+peer first 127.0.0.5 853 --cert "$d/server.pem" --key "$d/server.key" --answer 192.0.2.5
+peer second 127.0.0.6 853 --cert "$d/server.pem" --key "$d/server.key" --answer 192.0.2.6
+config "$d/c5.conf" strict 127.0.0.5@dns.test 127.0.0.6@dns.test
+e2e_start_daemon "$d/c5.conf"
+got=$(answer_of before.test)
+[ "$got" = 192.0.2.5 ] && ok "ordered: the first upstream answers" || fail "ordered: got '$got', expected 192.0.2.5"
+stop_peer first
+got=$(answer_of during.test)
+[ "$got" = 192.0.2.6 ] && ok "ordered: first killed, the second answers" ||
+    fail "ordered: first killed: got '$got', expected 192.0.2.6"
+peer first 127.0.0.5 853 --cert "$d/server.pem" --key "$d/server.key" --answer 192.0.2.5
+# Backoff starts at 1 s and the background probe brings it back: poll, bounded.
+back=""
+for i in $(seq 40); do
+    if [ "$(answer_of "after-$i.test")" = 192.0.2.5 ]; then
+        back=$i
+        break
+    fi
+    sleep 0.25
+done
+[ -n "$back" ] && ok "ordered: the first upstream answers again once it is back" ||
+    fail "ordered: the first upstream never came back into use"
+e2e_stop_daemon
+stop_peer first
+stop_peer second
+
+# --- 8: opportunistic vs strict ----------------------------------------------------
+peer wrong 127.0.0.7 853 --cert "$d/other.pem" --key "$d/other.key" --answer 192.0.2.7
+config "$d/c8s.conf" strict 127.0.0.7@dns.test
+e2e_start_daemon "$d/c8s.conf"
+got=$(answer_of wrongname.test)
+[ -z "$got" ] && [ "$(count wrong query)" = 0 ] &&
+    ok "strict: a certificate for another name fails, nothing sent" ||
+    fail "strict: a certificate for another name gave '$got' ($(count wrong query) queries sent)"
+e2e_stop_daemon
+config "$d/c8o.conf" opportunistic 127.0.0.7@dns.test
+e2e_start_daemon "$d/c8o.conf"
+got=$(answer_of wrongname.test)
+[ "$got" = 192.0.2.7 ] && grep -q 'continuing unauthenticated' "$d/helperd.log" &&
+    [ "$(stats unauthenticated)" -ge 1 ] &&
+    ok "opportunistic: a certificate for another name is used, logged and counted" ||
+    fail "opportunistic: a certificate for another name gave '$got'"
+e2e_stop_daemon
+stop_peer wrong
+
+peer plain 127.0.0.8 53 --plain --answer 192.0.2.8
+config "$d/c9s.conf" strict 127.0.0.8@dns.test
+e2e_start_daemon "$d/c9s.conf"
+got=$(answer_of notls.test)
+[ -z "$got" ] && [ "$(count plain query)" = 0 ] &&
+    ok "strict: no TLS on 853 fails, nothing sent in plaintext" ||
+    fail "strict: no TLS gave '$got' ($(count plain query) plaintext queries)"
+e2e_stop_daemon
+config "$d/c9o.conf" opportunistic 127.0.0.8@dns.test
+e2e_start_daemon "$d/c9o.conf"
+got=$(answer_of notls.test)
+[ "$got" = 192.0.2.8 ] && [ "$(stats plain_fallbacks)" -ge 1 ] &&
+    grep -q 'using plain DNS over TCP port 53' "$d/helperd.log" &&
+    ok "opportunistic: no TLS falls back to plain TCP port 53, logged and counted" ||
+    fail "opportunistic: no TLS gave '$got'"
+e2e_stop_daemon
+stop_peer plain
+
+# --- 9: routes and network changes -------------------------------------------------
+peer v4 127.0.0.9 853 --cert "$d/server.pem" --key "$d/server.key" --answer 192.0.2.9
+# No route to 2001:db8:dead::1 in this namespace: it must be skipped at once.
+QUERY_MS=5000 config "$d/c10.conf" strict 2001:db8:dead::1@dns.test 127.0.0.9@dns.test
+sed -i 's/address = 2001:db8:dead::1@dns.test; port = 853; auth_name = 2001:db8:dead::1@dns.test/address = "2001:db8:dead::1"; port = 853; auth_name = "dns.test"/' "$d/c10.conf"
+e2e_start_daemon "$d/c10.conf"
+t0=$(e2e_now_ms)
+got=$(answer_of noroute.test)
+ms=$(($(e2e_now_ms) - t0))
+[ "$got" = 192.0.2.9 ] && [ "$ms" -lt 1000 ] && grep -q '2001:db8:dead::1: no route' "$d/helperd.log" &&
+    ok "an IPv6 upstream without a route is skipped ($ms ms)" ||
+    fail "an IPv6 upstream without a route: got '$got' in $ms ms"
+ip addr add 127.0.0.10/8 dev lo
+e2e_wait_for 50 "the network change" grep -q 'network changed: re-checking upstreams' "$d/helperd.log" &&
+    ok "an address change makes the daemon re-check its upstreams" ||
+    fail "the daemon did not notice an address change"
+got=$(answer_of afterchange.test)
+[ "$got" = 192.0.2.9 ] || fail "after a network change: got '$got', expected 192.0.2.9"
+e2e_stop_daemon
+stop_peer v4
+
+e2e_log "$n_failed failed, $(($(e2e_now_ms) - t_start)) ms"
+[ "$n_failed" -eq 0 ] || exit 1
