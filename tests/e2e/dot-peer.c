@@ -7,10 +7,14 @@
  *
  *   dot-peer --listen ADDR --port N [--cert F --key F | --plain]
  *            [--answer A.B.C.D] [--close-after-answer] [--stall]
+ *            [--delay MS] [--keepalive N] [--idle-close MS]
  *            [--log FILE] [--ready FILE]
  *
  * --close-after-answer  close the connection after each answer
  * --stall               accept TCP connections, then never speak (no TLS)
+ * --delay MS            wait MS milliseconds before each answer
+ * --keepalive N         add an RFC 7828 edns-tcp-keepalive option (N x 100 ms)
+ * --idle-close MS       close a connection that has been idle for MS ms
  * --log FILE            one line per event: "accept", "handshake",
  *                       "resumed", "query LEN" (LEN = DNS message length)
  * --ready FILE          created once listening
@@ -29,10 +33,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 static SSL_CTX *ctx;
 static bool close_after_answer, stall;
+static int delay_ms, keepalive = -1, idle_close_ms;
 static uint8_t answer_addr[4] = {192, 0, 2, 77};
 static FILE *logf;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -93,6 +99,29 @@ static int make_answer(const uint8_t *q, size_t len, uint8_t *out, size_t cap) {
         n += sizeof(rr) + 4;
         out[7] = 1;
     }
+    if (keepalive >= 0) {
+        /* OPT: root owner, type 41, class 1232, TTL 0, one keepalive option. */
+        const uint8_t opt[] = {0,
+                               0,
+                               41,
+                               0x04,
+                               0xd0,
+                               0,
+                               0,
+                               0,
+                               0,
+                               0,
+                               6,
+                               0,
+                               11,
+                               0,
+                               2,
+                               (uint8_t)(keepalive >> 8),
+                               (uint8_t)keepalive};
+        memcpy(out + n, opt, sizeof(opt));
+        n += sizeof(opt);
+        out[11] = 1;
+    }
     return (int)n;
 }
 
@@ -106,6 +135,10 @@ static void *serve(void *arg) {
         close(io.fd);
         return NULL;
     }
+    if (idle_close_ms > 0) {
+        struct timeval tv = {idle_close_ms / 1000, (idle_close_ms % 1000) * 1000};
+        setsockopt(io.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    }
     if (ctx) {
         io.ssl = SSL_new(ctx);
         SSL_set_fd(io.ssl, io.fd);
@@ -115,12 +148,17 @@ static void *serve(void *arg) {
     }
     for (;;) {
         uint8_t hdr[2], q[65535], a[65535 + 16];
-        if (io_read(&io, hdr, 2) < 0)
+        if (io_read(&io, hdr, 2) < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                note("idle-close", 0);
             break;
+        }
         size_t len = (size_t)(hdr[0] << 8 | hdr[1]);
         if (io_read(&io, q, len) < 0)
             break;
         note("query %d", (int)len);
+        if (delay_ms > 0)
+            usleep((useconds_t)delay_ms * 1000);
         int n = make_answer(q, len, a + 2, sizeof(a) - 2);
         if (n < 0)
             break;
@@ -150,6 +188,12 @@ int main(int argc, char **argv) {
             stall = true;
         else if (!strcmp(a, "--plain"))
             plain = true;
+        else if (v && !strcmp(a, "--delay"))
+            delay_ms = atoi(argv[++i]);
+        else if (v && !strcmp(a, "--keepalive"))
+            keepalive = atoi(argv[++i]);
+        else if (v && !strcmp(a, "--idle-close"))
+            idle_close_ms = atoi(argv[++i]);
         else if (v && !strcmp(a, "--listen"))
             listen_addr = argv[++i];
         else if (v && !strcmp(a, "--port"))

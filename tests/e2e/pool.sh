@@ -18,7 +18,12 @@
 #      logged), no TLS at all falls back to plain TCP port 53; strict mode
 #      does neither and sends nothing;
 #   9. an IPv6 upstream without an IPv6 route is not tried, and a change of
-#      the host's addresses makes the daemon re-check its upstreams.
+#      the host's addresses makes the daemon re-check its upstreams;
+#  10. the server's RFC 7828 keepalive shortens the idle timeout, and a server
+#      that closes idle connections early is learned and closed before;
+#  11. round_robin spreads queries, fastest prefers the quicker upstream;
+#  12. with no usable upstream (dead or stalled), lookups fail (TRYAGAIN)
+#      within query_ms.
 # ok() never fails, so "checks && ok || fail" is if-then-else here; the sh -c
 # scripts expand their own parameters.
 # shellcheck disable=SC2015,SC2016
@@ -268,6 +273,73 @@ got=$(answer_of afterchange.test)
 [ "$got" = 192.0.2.9 ] || fail "after a network change: got '$got', expected 192.0.2.9"
 e2e_stop_daemon
 stop_peer v4
+
+# --- 10: keepalive and learning the server's idle limit -----------------------------
+peer ka 127.0.0.11 853 --cert "$d/server.pem" --key "$d/server.key" --keepalive 5
+config "$d/c11.conf" strict 127.0.0.11@dns.test
+e2e_start_daemon "$d/c11.conf"
+answer_of keepalive.test >/dev/null
+e2e_wait_for 30 "the keepalive close" grep -q 'closing idle connection to 127.0.0.11' "$d/helperd.log" &&
+    ok "the server's keepalive (500 ms) closes idle connections sooner than idle_timeout_s" ||
+    fail "the server's keepalive was not honoured"
+e2e_stop_daemon
+stop_peer ka
+
+peer early 127.0.0.12 853 --cert "$d/server.pem" --key "$d/server.key" --idle-close 1500
+config "$d/c12.conf" strict 127.0.0.12@dns.test
+e2e_start_daemon "$d/c12.conf"
+answer_of early1.test >/dev/null
+e2e_wait_for 40 "the server's idle close" grep -q 'upstream 127.0.0.12 closed a connection' "$d/helperd.log" ||
+    fail "the server never closed the idle connection"
+answer_of early2.test >/dev/null
+e2e_wait_for 40 "our idle close" grep -q 'closing idle connection to 127.0.0.12' "$d/helperd.log" &&
+    ok "learned to close idle connections before a server that closes them at 1.5 s" ||
+    fail "did not learn the server's idle limit"
+warnings=$(grep -c 'warning: upstream 127.0.0.12' "$d/helperd.log" || true)
+[ "$warnings" = 0 ] || fail "a server closing idle connections caused $warnings warnings (backoff)"
+e2e_stop_daemon
+stop_peer early
+
+# --- 11: round_robin and fastest ----------------------------------------------------
+peer rr1 127.0.0.13 853 --cert "$d/server.pem" --key "$d/server.key"
+peer rr2 127.0.0.14 853 --cert "$d/server.pem" --key "$d/server.key" --delay 60
+EXTRA='selection = "round_robin";' config "$d/c13.conf" strict 127.0.0.13@dns.test 127.0.0.14@dns.test
+e2e_start_daemon "$d/c13.conf"
+lookups 20 rr >/dev/null
+q1=$(count rr1 query) q2=$(count rr2 query)
+[ "$q1" -ge 5 ] && [ "$q2" -ge 5 ] && ok "round_robin: queries spread ($q1 and $q2)" ||
+    fail "round_robin: queries not spread ($q1 and $q2)"
+e2e_stop_daemon
+: >"$d/rr1.log"
+: >"$d/rr2.log"
+# The slow one first in the list: fastest must move to the quick one.
+EXTRA='selection = "fastest";' config "$d/c14.conf" strict 127.0.0.14@dns.test 127.0.0.13@dns.test
+e2e_start_daemon "$d/c14.conf"
+lookups 40 fast >/dev/null
+q1=$(count rr1 query) q2=$(count rr2 query)
+[ "$q1" -ge 28 ] && ok "fastest: the quick upstream took $q1 of 40 queries (slow one: $q2)" ||
+    fail "fastest: the quick upstream took only $q1 of 40 queries (slow one: $q2)"
+e2e_stop_daemon
+stop_peer rr1
+stop_peer rr2
+
+# --- 12: nothing usable: TRYAGAIN within query_ms -------------------------------------
+peer stall2 127.0.0.15 853 --stall
+QUERY_MS=1500 CONNECT_MS=1000 config "$d/c15.conf" strict 127.0.0.15@dns.test 127.0.0.16@dns.test
+e2e_start_daemon "$d/c15.conf"
+limit=2300
+[ "${SANITIZERS:-no}" != yes ] || limit=3500
+for name in dead1.test dead2.test; do
+    rc=0
+    t0=$(e2e_now_ms)
+    e2e_via dot getent ahostsv4 "$name" >/dev/null 2>&1 || rc=$?
+    ms=$(($(e2e_now_ms) - t0))
+    [ "$rc" = 2 ] && [ "$ms" -lt "$limit" ] &&
+        ok "no usable upstream (stalled + dead): $name failed in $ms ms (query_ms 1500)" ||
+        fail "no usable upstream: $name: status $rc after $ms ms (expected 2 within $limit ms)"
+done
+e2e_stop_daemon
+stop_peer stall2
 
 e2e_log "$n_failed failed, $(($(e2e_now_ms) - t_start)) ms"
 [ "$n_failed" -eq 0 ] || exit 1
