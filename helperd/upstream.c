@@ -253,8 +253,10 @@ static bool conn_flush(struct conn *c) {
         conn_fail(c, conn_error(c), false);
         return false;
     }
-    memmove(c->wbuf, c->wbuf + off, c->wlen - off);
-    c->wlen -= off;
+    if (off > 0) {
+        memmove(c->wbuf, c->wbuf + off, c->wlen - off);
+        c->wlen -= off;
+    }
     conn_update_events(c, want_write || c->wlen > 0);
     return true;
 }
