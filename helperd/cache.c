@@ -1,0 +1,357 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * cache.c: a chained hash table of entries, each also on one LRU list (most
+ * recently used first). Keys are stored lower-cased without a trailing dot.
+ * The table doubles while it holds more entries than buckets, up to the
+ * first power of two over `entries`.
+ */
+#include "cache.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dname.h"
+
+#define BUCKETS_MIN 64
+
+struct cache_entry {
+    struct cache_entry *hnext;
+    struct cache_entry *prev, *next; /* LRU */
+    struct cache_answer *answer;
+    int64_t expires;   /* ms */
+    int64_t failed_at; /* ms of the last failed refresh; INT64_MIN: none */
+    uint32_t hash;
+    uint16_t qtype;
+    uint8_t key_len;
+    char key[]; /* lower case, NUL-terminated */
+};
+
+struct cache {
+    struct cache_params p;
+    struct cache_entry **buckets;
+    size_t n_buckets; /* power of two, 0 until the first put */
+    size_t count;
+    struct cache_entry *head, *tail;
+};
+
+/* --- answers ------------------------------------------------------------------- */
+
+int cache_answer_new(uint8_t status, uint32_t ttl, const char *canon, const char *const *aliases,
+                     size_t n_aliases, const struct ipc_addr *addrs, size_t n_addrs,
+                     struct cache_answer **ret_answer) {
+    if (n_aliases > IPC_MAX_ALIASES || n_addrs > IPC_MAX_ADDRS)
+        return -EINVAL;
+    size_t text = canon ? strlen(canon) + 1 : 0;
+    for (size_t i = 0; i < n_aliases; i++)
+        text += strlen(aliases[i]) + 1;
+    size_t size = sizeof(struct cache_answer) + n_aliases * sizeof(char *) +
+                  n_addrs * sizeof(struct ipc_addr) + text;
+    struct cache_answer *a = malloc(size);
+    if (!a)
+        return -ENOMEM;
+    char *p = (char *)(a + 1);
+    const char **al = (const char **)(void *)p;
+    p += n_aliases * sizeof(char *);
+    struct ipc_addr *ad = (struct ipc_addr *)(void *)p;
+    p += n_addrs * sizeof(struct ipc_addr);
+    if (n_addrs)
+        memcpy(ad, addrs, n_addrs * sizeof(*ad));
+    *a = (struct cache_answer){
+        .refs = 1,
+        .status = status,
+        .n_aliases = (uint16_t)n_aliases,
+        .n_addrs = (uint16_t)n_addrs,
+        .ttl = ttl,
+        .aliases = al,
+        .addrs = ad,
+    };
+    if (canon) {
+        size_t n = strlen(canon) + 1;
+        memcpy(p, canon, n);
+        a->canon = p;
+        p += n;
+    }
+    for (size_t i = 0; i < n_aliases; i++) {
+        size_t n = strlen(aliases[i]) + 1;
+        memcpy(p, aliases[i], n);
+        al[i] = p;
+        p += n;
+    }
+    *ret_answer = a;
+    return 0;
+}
+
+struct cache_answer *cache_answer_ref(struct cache_answer *a) {
+    if (a)
+        a->refs++;
+    return a;
+}
+
+void cache_answer_unref(struct cache_answer *a) {
+    if (a && --a->refs == 0)
+        free(a);
+}
+
+/* --- TTL policy ------------------------------------------------------------------ */
+
+uint32_t cache_ttl(const struct cache_params *p, uint8_t status, bool has_ttl, uint32_t ttl,
+                   bool has_soa, uint32_t soa_ttl, uint32_t soa_minimum) {
+    if (status == IPC_STATUS_OK) {
+        /* A TTL of 0 says "use once": min_ttl does not override that. */
+        if (!has_ttl || ttl == 0)
+            return 0;
+        if (ttl < p->min_ttl)
+            ttl = p->min_ttl;
+        return ttl > p->max_ttl ? p->max_ttl : ttl;
+    }
+    if (status != IPC_STATUS_NXDOMAIN && status != IPC_STATUS_NODATA &&
+        status != IPC_STATUS_NORECOVERY)
+        return 0;
+    if (!has_soa)
+        return 0; /* RFC 2308 section 5: no SOA, no negative caching */
+    uint32_t t = soa_ttl < soa_minimum ? soa_ttl : soa_minimum;
+    if (has_ttl && ttl < t)
+        t = ttl; /* the CNAMEs that led to the negative answer expire too */
+    return t > p->negative_ttl ? p->negative_ttl : t;
+}
+
+/* --- table ----------------------------------------------------------------------- */
+
+static char lower(char c) {
+    return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+}
+
+/* Lower-cases name into key (no trailing dot); returns its length or -1. */
+static int make_key(const char *name, char key[DNAME_MAX_TEXT + 1]) {
+    size_t n = strlen(name);
+    if (n > 0 && name[n - 1] == '.')
+        n--;
+    if (n > DNAME_MAX_TEXT)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        key[i] = lower(name[i]);
+    key[n] = '\0';
+    return (int)n;
+}
+
+/* FNV-1a with a seed, then a final avalanche so the low bits (the bucket
+ * index) depend on every input byte. */
+static uint32_t hash_key(uint32_t seed, const char *key, size_t n, uint16_t qtype) {
+    uint32_t h = 2166136261u ^ seed;
+    for (size_t i = 0; i < n; i++) {
+        h ^= (uint8_t)key[i];
+        h *= 16777619u;
+    }
+    h ^= qtype;
+    h *= 16777619u;
+    h ^= h >> 16;
+    h *= 0x85ebca6bu;
+    h ^= h >> 13;
+    return h;
+}
+
+int cache_new(const struct cache_params *p, struct cache **ret_cache) {
+    struct cache *c = calloc(1, sizeof(*c));
+    if (!c)
+        return -ENOMEM;
+    c->p = *p;
+    *ret_cache = c;
+    return 0;
+}
+
+static void lru_unlink(struct cache *c, struct cache_entry *e) {
+    if (e->prev)
+        e->prev->next = e->next;
+    else
+        c->head = e->next;
+    if (e->next)
+        e->next->prev = e->prev;
+    else
+        c->tail = e->prev;
+    e->prev = e->next = NULL;
+}
+
+static void lru_push_front(struct cache *c, struct cache_entry *e) {
+    e->prev = NULL;
+    e->next = c->head;
+    if (c->head)
+        c->head->prev = e;
+    c->head = e;
+    if (!c->tail)
+        c->tail = e;
+}
+
+static void entry_remove(struct cache *c, struct cache_entry *e) {
+    struct cache_entry **pp = &c->buckets[e->hash & (c->n_buckets - 1)];
+    while (*pp != e)
+        pp = &(*pp)->hnext;
+    *pp = e->hnext;
+    lru_unlink(c, e);
+    c->count--;
+    cache_answer_unref(e->answer);
+    free(e);
+}
+
+void cache_flush(struct cache *c) {
+    if (!c)
+        return;
+    while (c->head)
+        entry_remove(c, c->head);
+}
+
+void cache_free(struct cache *c) {
+    if (!c)
+        return;
+    cache_flush(c);
+    free(c->buckets);
+    free(c);
+}
+
+size_t cache_count(const struct cache *c) {
+    return c->count;
+}
+
+static void evict_to(struct cache *c, size_t limit) {
+    while (c->count > limit && c->tail)
+        entry_remove(c, c->tail);
+}
+
+void cache_set_params(struct cache *c, const struct cache_params *p) {
+    uint32_t seed = c->p.seed;
+    c->p = *p;
+    c->p.seed = seed;
+    evict_to(c, c->p.entries);
+}
+
+static struct cache_entry *find(const struct cache *c, const char *key, size_t n, uint16_t qtype,
+                                uint32_t h) {
+    if (!c->n_buckets)
+        return NULL;
+    for (struct cache_entry *e = c->buckets[h & (c->n_buckets - 1)]; e; e = e->hnext)
+        if (e->hash == h && e->qtype == qtype && e->key_len == n && memcmp(e->key, key, n) == 0)
+            return e;
+    return NULL;
+}
+
+static int64_t stale_ms(const struct cache *c) {
+    return (int64_t)c->p.serve_stale_s * 1000;
+}
+
+void cache_get(struct cache *c, const char *name, uint16_t qtype, int64_t now_ms,
+               struct cache_hit *ret_hit) {
+    char key[DNAME_MAX_TEXT + 1];
+    *ret_hit = (struct cache_hit){.state = CACHE_MISS};
+    int n = make_key(name, key);
+    if (n < 0 || c->count == 0)
+        return;
+    struct cache_entry *e =
+        find(c, key, (size_t)n, qtype, hash_key(c->p.seed, key, (size_t)n, qtype));
+    if (!e)
+        return;
+    if (now_ms < e->expires) {
+        if (e != c->head) {
+            lru_unlink(c, e);
+            lru_push_front(c, e);
+        }
+        ret_hit->state = CACHE_FRESH;
+        ret_hit->ttl = (uint32_t)((e->expires - now_ms) / 1000);
+        ret_hit->answer = cache_answer_ref(e->answer);
+        return;
+    }
+    if (now_ms >= e->expires + stale_ms(c)) {
+        entry_remove(c, e);
+        return;
+    }
+    /* Stale entries keep their LRU place: only being used for real keeps
+     * an entry in the cache. */
+    ret_hit->state = CACHE_STALE;
+    ret_hit->ttl = CACHE_STALE_TTL;
+    ret_hit->answer = cache_answer_ref(e->answer);
+    if (e->failed_at != INT64_MIN) {
+        int64_t recheck = c->p.recheck_ms ? c->p.recheck_ms : CACHE_RECHECK_MS;
+        ret_hit->failing = true;
+        ret_hit->refresh = now_ms - e->failed_at >= recheck;
+    }
+}
+
+static int grow(struct cache *c) {
+    size_t want = c->n_buckets ? c->n_buckets * 2 : BUCKETS_MIN;
+    struct cache_entry **nb = calloc(want, sizeof(*nb));
+    if (!nb)
+        return -ENOMEM;
+    for (size_t i = 0; i < c->n_buckets; i++) {
+        struct cache_entry *e = c->buckets[i], *next;
+        for (; e; e = next) {
+            next = e->hnext;
+            e->hnext = nb[e->hash & (want - 1)];
+            nb[e->hash & (want - 1)] = e;
+        }
+    }
+    free(c->buckets);
+    c->buckets = nb;
+    c->n_buckets = want;
+    return 0;
+}
+
+int cache_put(struct cache *c, const char *name, uint16_t qtype, struct cache_answer *a,
+              uint32_t ttl_s, int64_t now_ms) {
+    char key[DNAME_MAX_TEXT + 1];
+    int n = make_key(name, key);
+    if (n < 0)
+        return 0;
+    uint32_t h = hash_key(c->p.seed, key, (size_t)n, qtype);
+    struct cache_entry *old = find(c, key, (size_t)n, qtype, h);
+    if (old)
+        entry_remove(c, old);
+    if (ttl_s == 0 || c->p.entries == 0)
+        return 0;
+    /* Keep the chains short while the table may still grow; a failed grow
+     * only costs speed. */
+    if (c->count >= c->n_buckets && (c->n_buckets == 0 || c->n_buckets < c->p.entries))
+        if (grow(c) < 0 && c->n_buckets == 0)
+            return -ENOMEM;
+    struct cache_entry *e = malloc(sizeof(*e) + (size_t)n + 1);
+    if (!e)
+        return -ENOMEM;
+    *e = (struct cache_entry){
+        .answer = cache_answer_ref(a),
+        .expires = now_ms + (int64_t)ttl_s * 1000,
+        .failed_at = INT64_MIN,
+        .hash = h,
+        .qtype = qtype,
+        .key_len = (uint8_t)n,
+    };
+    memcpy(e->key, key, (size_t)n + 1);
+    size_t b = h & (c->n_buckets - 1);
+    e->hnext = c->buckets[b];
+    c->buckets[b] = e;
+    lru_push_front(c, e);
+    c->count++;
+    evict_to(c, c->p.entries);
+    /* Drop one dead entry from the cold end per insert, so expired entries
+     * do not sit on memory until the LRU reaches them. */
+    if (c->tail && c->tail != e && now_ms >= c->tail->expires + stale_ms(c))
+        entry_remove(c, c->tail);
+    return 0;
+}
+
+void cache_refresh_failed(struct cache *c, const char *name, uint16_t qtype, int64_t now_ms) {
+    char key[DNAME_MAX_TEXT + 1];
+    int n = make_key(name, key);
+    if (n < 0)
+        return;
+    struct cache_entry *e =
+        find(c, key, (size_t)n, qtype, hash_key(c->p.seed, key, (size_t)n, qtype));
+    if (e && now_ms >= e->expires)
+        e->failed_at = now_ms;
+}
+
+size_t cache_entry_footprint(const char *name, const struct cache_answer *a) {
+    size_t text = a->canon ? strlen(a->canon) + 1 : 0;
+    for (size_t i = 0; i < a->n_aliases; i++)
+        text += strlen(a->aliases[i]) + 1;
+    return sizeof(struct cache_entry) + strlen(name) + 1 + sizeof(struct cache_entry *) +
+           sizeof(struct cache_answer) + a->n_aliases * sizeof(char *) +
+           a->n_addrs * sizeof(struct ipc_addr) + text;
+}
