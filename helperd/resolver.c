@@ -1,35 +1,56 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * resolver.c: one job per module request; each job asks one or two DNS
- * questions through the upstream pool, keeps what nss_dns would keep of the
- * answers, and encodes the reply frame.
+ * resolver.c: one job per module request. A job walks the candidate names
+ * of the search list (search.h); for each it asks one or two questions
+ * ("subs"). A sub is answered from the cache, or waits on a "fetch": the
+ * one upstream query in flight for that (name, type), shared by every sub
+ * that asks the same. A fetch's answer is reduced to what nss_dns keeps of
+ * it (a cache_answer), cached, and handed to its subs by reference.
  */
 #include "resolver.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
+#include "cache.h"
 #include "dname.h"
 #include "dns-wire.h"
 #include "log.h"
+#include "search.h"
 
-/* What one question brought back, copied out of the DNS message. */
+#define FETCH_BUCKETS     256 /* fetches in flight are few (bounded by clients) */
+#define RESOLV_CONF_MAX   65536
+#define DEADLINE_SLACK_MS 50
+
+struct fetch {
+    struct resolver *r;
+    struct fetch *hnext;
+    struct upstream_query *uq;
+    struct sub *waiters;
+    uint32_t hash;
+    uint16_t qtype;
+    bool starting, finished;
+    char key[SEARCH_MAX_NAME];  /* lower case, no trailing dot */
+    char name[SEARCH_MAX_NAME]; /* as the first asker spelt it */
+};
+
 struct sub {
     struct resolver_job *job;
+    struct fetch *fetch; /* while waiting */
+    struct sub *fnext, *fprev;
     uint16_t qtype;
-    struct upstream_query *uq;
     bool done;
-    uint8_t status; /* IPC_STATUS_* */
+    struct cache_answer *answer; /* the result, or NULL: see fail */
+    struct cache_answer *stale;  /* fallback when the upstreams fail */
     uint32_t ttl;
-    char *canon;
-    char *aliases[IPC_MAX_ALIASES];
-    size_t n_aliases;
-    struct ipc_addr *addrs;
-    size_t n_addrs;
+    enum search_outcome fail;
 };
 
 struct resolver_job {
@@ -38,20 +59,99 @@ struct resolver_job {
     struct ipc_request req;
     resolver_cb cb;
     void *userdata;
+    struct search_conf *conf; /* a reference; NULL for reverse lookups */
+    struct search_iter it;
+    char cand[SEARCH_MAX_NAME]; /* the name being asked */
     struct sub subs[2];
     unsigned n_subs;
     struct loop_timer timer; /* deadline, or "deliver now" once complete */
-    bool complete;
+    bool complete, running, found, started;
+    uint8_t status; /* when complete and not found */
 };
 
 struct resolver {
     struct loop *loop;
     const struct config *cfg;
     struct upstream_pool *pool;
+    struct cache *cache;
+    struct search_conf *search;
     struct resolver_job *jobs;
+    struct fetch *fetches[FETCH_BUCKETS];
+    struct resolver_stats stats;
+    uint32_t seed;
+    uint8_t frame[IPC_HEADER_LEN + IPC_MAX_REPLY_BODY];
 };
 
 #define JOB_OF_TIMER(t) ((struct resolver_job *)((char *)(t)-offsetof(struct resolver_job, timer)))
+
+static void job_step(struct resolver_job *job);
+
+/* --- settings ---------------------------------------------------------------------- */
+
+static void conf_unref(struct search_conf *c) {
+    if (c && --c->refs == 0)
+        free(c);
+}
+
+static void cache_params_from(const struct config *cfg, uint32_t seed, struct cache_params *p) {
+    *p = (struct cache_params){
+        .entries = cfg->cache.entries,
+        .min_ttl = cfg->cache.min_ttl,
+        .max_ttl = cfg->cache.max_ttl,
+        .negative_ttl = cfg->cache.negative_ttl,
+        .serve_stale_s = cfg->cache.serve_stale_s,
+        .seed = seed,
+    };
+}
+
+/* The only I/O here: resolv.conf (bounded) and the host name. */
+static int read_search_conf(const struct config *cfg, struct search_conf **ret) {
+    struct search_conf *c = calloc(1, sizeof(*c));
+    char *text = malloc(RESOLV_CONF_MAX);
+    if (!c || !text) {
+        free(c);
+        free(text);
+        return -ENOMEM;
+    }
+    size_t len = 0;
+    int fd = open(RESOLVER_RESOLV_CONF, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        while (len < RESOLV_CONF_MAX) {
+            ssize_t n = read(fd, text + len, RESOLV_CONF_MAX - len);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0)
+                break;
+            len += (size_t)n;
+        }
+        close(fd);
+    }
+    char host[256] = "";
+    if (gethostname(host, sizeof(host) - 1) < 0)
+        host[0] = '\0';
+    c->refs = 1;
+    search_conf_parse(c, fd >= 0 ? text : NULL, len, host);
+    free(text);
+    search_conf_override(c, cfg->search_set, cfg->search, cfg->n_search, cfg->ndots);
+    log_debug("search list: %zu domain(s)%s%s, ndots %u", c->n_domains,
+              c->n_domains ? ", first " : "", c->n_domains ? c->domains[0] : "", c->ndots);
+    *ret = c;
+    return 0;
+}
+
+int resolver_reload(struct resolver *r, const struct config *cfg) {
+    struct search_conf *c;
+    int e = read_search_conf(cfg, &c);
+    if (e < 0)
+        return e;
+    conf_unref(r->search);
+    r->search = c;
+    r->cfg = cfg;
+    struct cache_params p;
+    cache_params_from(cfg, r->seed, &p);
+    cache_set_params(r->cache, &p);
+    return 0;
+}
 
 int resolver_new(struct loop *l, const struct config *cfg, struct upstream_pool *pool,
                  struct resolver **ret_resolver) {
@@ -61,17 +161,280 @@ int resolver_new(struct loop *l, const struct config *cfg, struct upstream_pool 
     r->loop = l;
     r->cfg = cfg;
     r->pool = pool;
+    if (getrandom(&r->seed, sizeof(r->seed), GRND_NONBLOCK) != sizeof(r->seed))
+        r->seed = (uint32_t)(uintptr_t)r ^ (uint32_t)getpid();
+    struct cache_params p;
+    cache_params_from(cfg, r->seed, &p);
+    int e = cache_new(&p, &r->cache);
+    if (e >= 0)
+        e = read_search_conf(cfg, &r->search);
+    if (e < 0) {
+        cache_free(r->cache);
+        free(r);
+        return e;
+    }
     *ret_resolver = r;
     return 0;
 }
 
+void resolver_flush(struct resolver *r) {
+    cache_flush(r->cache);
+}
+
+void resolver_get_stats(const struct resolver *r, struct resolver_stats *ret_stats) {
+    *ret_stats = r->stats;
+    ret_stats->cache_entries = cache_count(r->cache);
+}
+
+/* --- fetches: one upstream query per (name, type) in flight -------------------------- */
+
+static uint32_t key_hash(const char *key, uint16_t qtype) {
+    uint32_t h = 2166136261u;
+    for (; *key; key++)
+        h = (h ^ (uint8_t)*key) * 16777619u;
+    return (h ^ qtype) * 16777619u;
+}
+
+static void make_key(const char *name, char key[SEARCH_MAX_NAME]) {
+    size_t n = strlen(name);
+    if (n > 0 && name[n - 1] == '.')
+        n--;
+    for (size_t i = 0; i < n; i++)
+        key[i] = (name[i] >= 'A' && name[i] <= 'Z') ? (char)(name[i] - 'A' + 'a') : name[i];
+    key[n] = '\0';
+}
+
+static struct fetch **fetch_slot(struct resolver *r, const char *key, uint16_t qtype, uint32_t h) {
+    struct fetch **pp = &r->fetches[h % FETCH_BUCKETS];
+    while (*pp && !((*pp)->hash == h && (*pp)->qtype == qtype && strcmp((*pp)->key, key) == 0))
+        pp = &(*pp)->hnext;
+    return pp;
+}
+
+static void fetch_unlink(struct fetch *f) {
+    struct fetch **pp = fetch_slot(f->r, f->key, f->qtype, f->hash);
+    if (*pp == f)
+        *pp = f->hnext;
+    f->hnext = NULL;
+}
+
+static void waiter_remove(struct sub *s) {
+    struct fetch *f = s->fetch;
+    if (s->fprev)
+        s->fprev->fnext = s->fnext;
+    else
+        f->waiters = s->fnext;
+    if (s->fnext)
+        s->fnext->fprev = s->fprev;
+    s->fnext = s->fprev = NULL;
+    s->fetch = NULL;
+}
+
+/* A job leaves a fetch; nobody left waiting: the query is dropped. */
+static void sub_detach(struct sub *s) {
+    struct fetch *f = s->fetch;
+    if (!f)
+        return;
+    waiter_remove(s);
+    if (!f->waiters && !f->starting) {
+        upstream_query_cancel(f->uq);
+        fetch_unlink(f);
+        free(f);
+    }
+}
+
+/* Names a program can be handed: what nss_dns would return (no escapes). */
+static bool name_usable(const char *name) {
+    return name && *name && strchr(name, '\\') == NULL && strlen(name) <= DNAME_MAX_TEXT;
+}
+
+/* Reduces an answer to what nss_dns keeps of it: NXDOMAIN and empty answers
+ * are "not found"; an answer with records but none usable at the end of the
+ * chain is "no recovery" (glibc's getanswer_r). -EPROTO for an rcode that
+ * nss_dns calls NO_RECOVERY (not cached). *ret_has_ttl: the TTL means
+ * something (records were used). */
+static int answer_from_msg(uint16_t qtype, const struct dns_msg *m, struct cache_answer **ret,
+                           bool *ret_has_ttl) {
+    if (m->rcode != DNS_RCODE_NOERROR && m->rcode != DNS_RCODE_NXDOMAIN)
+        return -EPROTO;
+    struct dns_answer a;
+    int r = dns_answer_follow(m, m->qname, qtype, &a);
+    *ret_has_ttl = false;
+    if (r == -ELOOP)
+        return cache_answer_new(IPC_STATUS_NORECOVERY, 0, NULL, NULL, 0, NULL, 0, ret);
+    if (r < 0)
+        return r;
+    *ret_has_ttl = a.n_aliases > 0 || a.n_records > 0;
+    uint8_t status = m->rcode == DNS_RCODE_NXDOMAIN ? IPC_STATUS_NXDOMAIN
+                     : m->ancount > 0               ? IPC_STATUS_NORECOVERY
+                                                    : IPC_STATUS_NODATA;
+    const char *canon = NULL;
+    const char *aliases[IPC_MAX_ALIASES];
+    size_t n_aliases = 0, n_addrs = 0;
+    struct ipc_addr *addrs = NULL;
+    if (status == IPC_STATUS_NXDOMAIN || a.n_records == 0 || !name_usable(a.canonical))
+        goto build;
+    if (qtype == DNS_TYPE_PTR) {
+        /* nss_dns hands back the first usable PTR name and no aliases. */
+        for (size_t i = 0; i < a.n_records && !canon; i++)
+            if (name_usable(a.records[i]->u.target))
+                canon = a.records[i]->u.target;
+        if (canon)
+            status = IPC_STATUS_OK;
+        goto build;
+    }
+    addrs = calloc(a.n_records, sizeof(*addrs));
+    if (!addrs) {
+        dns_answer_free(&a);
+        return -ENOMEM;
+    }
+    canon = a.canonical;
+    for (size_t i = 0; i < a.n_aliases && n_aliases < IPC_MAX_ALIASES; i++)
+        if (name_usable(a.aliases[i]))
+            aliases[n_aliases++] = a.aliases[i];
+    for (size_t i = 0; i < a.n_records && n_addrs < IPC_MAX_ADDRS; i++) {
+        struct ipc_addr *d = &addrs[n_addrs++];
+        if (a.records[i]->type == DNS_TYPE_A) {
+            d->family = IPC_AF_INET;
+            memcpy(d->addr, a.records[i]->u.in4, 4);
+        } else {
+            d->family = IPC_AF_INET6;
+            memcpy(d->addr, a.records[i]->u.in6, 16);
+        }
+    }
+    status = IPC_STATUS_OK;
+build:
+    r = cache_answer_new(status, *ret_has_ttl ? a.ttl : 0, status == IPC_STATUS_OK ? canon : NULL,
+                         aliases, n_aliases, addrs, n_addrs, ret);
+    free(addrs);
+    dns_answer_free(&a);
+    return r;
+}
+
+static void sub_finish(struct sub *s, struct cache_answer *a, uint32_t ttl,
+                       enum search_outcome fail) {
+    s->done = true;
+    s->answer = a; /* takes the reference */
+    s->ttl = ttl;
+    s->fail = fail;
+    cache_answer_unref(s->stale);
+    s->stale = NULL;
+    job_step(s->job);
+}
+
+static void fetch_on_answer(void *userdata, int error, const struct dns_msg *m) {
+    struct fetch *f = userdata;
+    struct resolver *r = f->r;
+    int64_t now = loop_now(r->loop);
+    struct cache_answer *a = NULL;
+    enum search_outcome fail = SEARCH_TRYAGAIN;
+    uint32_t ttl = 0;
+    f->uq = NULL;
+    if (error == 0) {
+        bool has_ttl = false;
+        int e = answer_from_msg(f->qtype, m, &a, &has_ttl);
+        if (e == -EPROTO)
+            fail = SEARCH_NORECOVERY;
+        if (e >= 0) {
+            struct cache_params p;
+            cache_params_from(r->cfg, 0, &p);
+            ttl = cache_ttl(&p, a->status, has_ttl, a->ttl, m->has_soa, m->soa_ttl, m->soa_minimum);
+            (void)cache_put(r->cache, f->key, f->qtype, a, ttl, now);
+            if (a->status != IPC_STATUS_OK)
+                ttl = 0;
+        }
+    } else {
+        /* The pool says -EIO when every upstream failed or answered
+         * SERVFAIL: nss_dns goes on down the search list after a SERVFAIL. */
+        fail = error == -EIO ? SEARCH_SERVFAIL : SEARCH_TRYAGAIN;
+        cache_refresh_failed(r->cache, f->key, f->qtype, now);
+    }
+    /* Out of the table first: a job moving on must not join a finished fetch. */
+    fetch_unlink(f);
+    while (f->waiters) {
+        struct sub *s = f->waiters;
+        waiter_remove(s);
+        if (a) {
+            sub_finish(s, cache_answer_ref(a), ttl, fail);
+        } else if (s->stale) {
+            r->stats.stale_served++;
+            struct cache_answer *st = s->stale;
+            s->stale = NULL;
+            sub_finish(s, st, CACHE_STALE_TTL, fail);
+        } else {
+            sub_finish(s, NULL, 0, fail);
+        }
+    }
+    cache_answer_unref(a);
+    if (f->starting)
+        f->finished = true;
+    else
+        free(f);
+}
+
+/* Joins the fetch for the sub's question, starting one when none is in
+ * flight. s NULL: a background refresh nobody waits for. */
+static void fetch_join(struct resolver *r, const char *name, uint16_t qtype, struct sub *s) {
+    char key[SEARCH_MAX_NAME];
+    make_key(name, key);
+    uint32_t h = key_hash(key, qtype);
+    struct fetch **pp = fetch_slot(r, key, qtype, h);
+    struct fetch *f = *pp;
+    if (f) {
+        if (!s)
+            return;
+        r->stats.coalesced++;
+    } else {
+        f = calloc(1, sizeof(*f));
+        if (!f) {
+            if (s)
+                sub_finish(s, NULL, 0, SEARCH_TRYAGAIN);
+            return;
+        }
+        f->r = r;
+        f->hash = h;
+        f->qtype = qtype;
+        memcpy(f->key, key, sizeof(key));
+        snprintf(f->name, sizeof(f->name), "%s", name);
+        *pp = f;
+    }
+    if (s) {
+        s->fetch = f;
+        s->fprev = NULL;
+        s->fnext = f->waiters;
+        if (f->waiters)
+            f->waiters->fprev = s;
+        f->waiters = s;
+    }
+    if (f->uq || f->starting)
+        return;
+    r->stats.upstream_queries++;
+    int64_t deadline = loop_now(r->loop) + r->cfg->timeouts.query_ms;
+    f->starting = true;
+    /* The pool may answer at once (nothing usable): fetch_on_answer then
+     * runs inside this call and leaves the freeing to us. */
+    int e = upstream_query_start(r->pool, f->name, qtype, deadline, fetch_on_answer, f, &f->uq);
+    f->starting = false;
+    if (e < 0) {
+        f->uq = NULL;
+        fetch_on_answer(f, e, NULL);
+    } else if (f->finished) {
+        free(f);
+    } else if (!f->waiters && s) {
+        /* Every waiter left while it started (cannot happen today). */
+        upstream_query_cancel(f->uq);
+        fetch_unlink(f);
+        free(f);
+    }
+}
+
+/* --- jobs ------------------------------------------------------------------------- */
+
 static void sub_clear(struct sub *s) {
-    upstream_query_cancel(s->uq);
-    s->uq = NULL;
-    free(s->canon);
-    for (size_t i = 0; i < s->n_aliases; i++)
-        free(s->aliases[i]);
-    free(s->addrs);
+    sub_detach(s);
+    cache_answer_unref(s->answer);
+    cache_answer_unref(s->stale);
+    *s = (struct sub){0};
 }
 
 static void job_free(struct resolver_job *job) {
@@ -79,6 +442,7 @@ static void job_free(struct resolver_job *job) {
     loop_timer_cancel(r->loop, &job->timer);
     for (unsigned i = 0; i < job->n_subs; i++)
         sub_clear(&job->subs[i]);
+    conf_unref(job->conf);
     if (job->prev)
         job->prev->next = job->next;
     else
@@ -98,169 +462,229 @@ void resolver_free(struct resolver *r) {
         return;
     while (r->jobs)
         job_free(r->jobs);
+    for (size_t i = 0; i < FETCH_BUCKETS; i++)
+        while (r->fetches[i]) {
+            /* Background refreshes: nobody waits for them. */
+            struct fetch *f = r->fetches[i];
+            r->fetches[i] = f->hnext;
+            upstream_query_cancel(f->uq);
+            free(f);
+        }
+    cache_free(r->cache);
+    conf_unref(r->search);
     free(r);
 }
 
-/* Names a program can be handed: what nss_dns would return (no escapes). */
-static bool name_usable(const char *name) {
-    return name && *name && strchr(name, '\\') == NULL && strlen(name) <= DNAME_MAX_TEXT;
+/* Asks one question for the current candidate: cache first. */
+static void sub_start(struct resolver_job *job, struct sub *s, uint16_t qtype) {
+    struct resolver *r = job->r;
+    struct cache_hit hit;
+    *s = (struct sub){.job = job, .qtype = qtype};
+    cache_get(r->cache, job->cand, qtype, loop_now(r->loop), &hit);
+    if (hit.state == CACHE_FRESH) {
+        r->stats.cache_hits++;
+        sub_finish(s, hit.answer, hit.ttl, SEARCH_TRYAGAIN);
+        return;
+    }
+    if (hit.state == CACHE_STALE && hit.failing) {
+        /* The upstreams failed recently: answer at once, and try them
+         * again in the background now and then (RFC 8767). */
+        r->stats.stale_served++;
+        if (hit.refresh) {
+            cache_refresh_failed(r->cache, job->cand, qtype, loop_now(r->loop));
+            fetch_join(r, job->cand, qtype, NULL);
+        }
+        sub_finish(s, hit.answer, hit.ttl, SEARCH_TRYAGAIN);
+        return;
+    }
+    s->stale = hit.answer; /* NULL on a miss */
+    r->stats.cache_misses++;
+    fetch_join(r, job->cand, qtype, s);
 }
 
-/* Reads one answer the way nss_dns does: NXDOMAIN and empty answers are
- * "not found"; an answer with records but none usable at the end of the
- * chain is "no recovery" (glibc's getanswer_r). */
-static int sub_take_answer(struct sub *s, const struct dns_msg *m, const char *qname) {
-    uint8_t unusable = m->ancount > 0 ? IPC_STATUS_NORECOVERY : IPC_STATUS_NODATA;
-    struct dns_answer a;
-    int r = dns_answer_follow(m, qname, s->qtype, &a);
-    if (r == -ELOOP) {
-        s->status = IPC_STATUS_NORECOVERY;
-        return 0;
+static enum search_outcome sub_outcome(const struct sub *s) {
+    if (!s->answer)
+        return s->fail;
+    switch (s->answer->status) {
+    case IPC_STATUS_OK:
+    case IPC_STATUS_NORECOVERY:
+        return SEARCH_FOUND; /* NOERROR with records: the search ends */
+    case IPC_STATUS_NXDOMAIN:
+        return SEARCH_NXDOMAIN;
+    default:
+        return SEARCH_NODATA;
     }
-    if (r < 0)
-        return r;
-    if (m->rcode == DNS_RCODE_NXDOMAIN) {
-        s->status = IPC_STATUS_NXDOMAIN;
-        goto out;
-    }
-    s->status = unusable;
-    if (a.n_records == 0 || !name_usable(a.canonical))
-        goto out;
-    s->ttl = a.ttl;
-    if (s->qtype == DNS_TYPE_PTR) {
-        /* nss_dns hands back the first usable PTR name and no aliases. */
-        for (size_t i = 0; i < a.n_records && !s->canon; i++)
-            if (name_usable(a.records[i]->u.target) &&
-                !(s->canon = strdup(a.records[i]->u.target))) {
-                r = -ENOMEM;
-                goto out;
-            }
-        if (s->canon)
-            s->status = IPC_STATUS_OK;
-        goto out;
-    }
-    s->canon = strdup(a.canonical);
-    s->addrs = calloc(a.n_records, sizeof(*s->addrs));
-    if (!s->canon || !s->addrs) {
-        r = -ENOMEM;
-        goto out;
-    }
-    for (size_t i = 0; i < a.n_aliases && s->n_aliases < IPC_MAX_ALIASES; i++) {
-        if (!name_usable(a.aliases[i]))
-            continue;
-        if (!(s->aliases[s->n_aliases] = strdup(a.aliases[i]))) {
-            r = -ENOMEM;
-            goto out;
-        }
-        s->n_aliases++;
-    }
-    for (size_t i = 0; i < a.n_records && s->n_addrs < IPC_MAX_ADDRS; i++) {
-        struct ipc_addr *d = &s->addrs[s->n_addrs++];
-        if (a.records[i]->type == DNS_TYPE_A) {
-            d->family = IPC_AF_INET;
-            memcpy(d->addr, a.records[i]->u.in4, 4);
-        } else {
-            d->family = IPC_AF_INET6;
-            memcpy(d->addr, a.records[i]->u.in6, 16);
-        }
-    }
-    s->status = IPC_STATUS_OK;
-out:
-    dns_answer_free(&a);
-    return r;
+}
+
+/* res_query's merge of the A and AAAA answers: records in either is found;
+ * otherwise the A verdict, unless A was NOERROR (then the AAAA one). */
+static enum search_outcome job_outcome(const struct resolver_job *job) {
+    for (unsigned i = 0; i < job->n_subs; i++)
+        if (sub_outcome(&job->subs[i]) == SEARCH_FOUND)
+            return SEARCH_FOUND;
+    enum search_outcome o = sub_outcome(&job->subs[0]);
+    if (job->n_subs == 2 && o == SEARCH_NODATA)
+        o = sub_outcome(&job->subs[1]);
+    return o;
 }
 
 static void job_on_timer(struct loop_timer *t);
 
-/* Encodes the job's verdict into a reply frame and hands it over. */
-static void job_deliver(struct resolver_job *job) {
-    uint8_t *frame = malloc(IPC_HEADER_LEN + IPC_MAX_REPLY_BODY);
-    struct ipc_reply_builder b;
-    uint8_t status = IPC_STATUS_NODATA;
-    const struct sub *first_ok = NULL;
-    bool any_norecovery = false;
-    uint32_t ttl = UINT32_MAX;
-
-    /* As nss_dns merges A and AAAA: any address wins; then an unusable
-     * answer; otherwise the first verdict that is not NODATA. */
-    for (unsigned i = 0; i < job->n_subs; i++) {
-        const struct sub *s = &job->subs[i];
-        uint8_t st = s->done ? s->status : IPC_STATUS_TRYAGAIN;
-        if (st == IPC_STATUS_OK) {
-            if (!first_ok)
-                first_ok = s;
-            if (s->ttl < ttl)
-                ttl = s->ttl;
-        } else if (st == IPC_STATUS_NORECOVERY) {
-            any_norecovery = true;
-        } else if (status == IPC_STATUS_NODATA) {
-            status = st;
-        }
-    }
-    if (first_ok)
-        status = IPC_STATUS_OK;
-    else if (any_norecovery)
-        status = IPC_STATUS_NORECOVERY;
-
-    size_t len = 0;
-    if (frame && status == IPC_STATUS_OK &&
-        ipc_reply_begin(&b, frame, IPC_HEADER_LEN + IPC_MAX_REPLY_BODY, status, ttl,
-                        first_ok->canon) == 0) {
-        for (size_t i = 0; i < first_ok->n_aliases; i++)
-            (void)ipc_reply_add_alias(&b, first_ok->aliases[i]);
-        if (job->req.op == IPC_OP_BYADDR)
-            (void)ipc_reply_add_addr(&b, job->req.family, job->req.addr);
-        for (unsigned i = 0; i < job->n_subs; i++)
-            for (size_t k = 0; k < job->subs[i].n_addrs; k++)
-                (void)ipc_reply_add_addr(&b, job->subs[i].addrs[k].family,
-                                         job->subs[i].addrs[k].addr);
-        len = ipc_reply_end(&b);
-    } else if (frame) {
-        if (status == IPC_STATUS_OK)
-            status = IPC_STATUS_UNAVAIL;
-        ipc_reply_begin(&b, frame, IPC_HEADER_LEN + IPC_MAX_REPLY_BODY, status, 0, NULL);
-        len = ipc_reply_end(&b);
-    }
-    resolver_cb cb = job->cb;
-    void *ud = job->userdata;
-    job_free(job);
-    if (frame)
-        cb(ud, frame, len);
-    else
-        cb(ud, NULL, 0);
-    free(frame);
-}
-
-static void job_maybe_complete(struct resolver_job *job) {
-    for (unsigned i = 0; i < job->n_subs; i++)
-        if (!job->subs[i].done)
-            return;
+static void job_complete(struct resolver_job *job) {
     job->complete = true;
     /* Deliver from the loop, never from inside resolver_start() or an
      * upstream callback, so callers never see re-entrant completions. */
     loop_timer_at(job->r->loop, &job->timer, loop_now(job->r->loop), job_on_timer);
 }
 
-static void sub_on_answer(void *userdata, int error, const struct dns_msg *m) {
-    struct sub *s = userdata;
-    s->uq = NULL;
-    s->done = true;
-    if (error) {
-        s->status = IPC_STATUS_TRYAGAIN;
-    } else if (sub_take_answer(s, m, m->qname) < 0) {
-        s->status = IPC_STATUS_TRYAGAIN;
+/* Moves the job on as far as it goes without waiting. */
+static void job_step(struct resolver_job *job) {
+    if (job->running || job->complete)
+        return;
+    job->running = true;
+    for (;;) {
+        bool waiting = false;
+        for (unsigned i = 0; i < job->n_subs; i++)
+            waiting |= !job->subs[i].done;
+        if (waiting)
+            break;
+        if (job->n_subs) {
+            enum search_outcome o = job_outcome(job);
+            if (o == SEARCH_FOUND || !job->conf) {
+                job->found = o == SEARCH_FOUND;
+                job->status = (uint8_t)search_outcome_status(o);
+                job_complete(job);
+                break;
+            }
+            search_report(&job->it, o);
+            for (unsigned i = 0; i < job->n_subs; i++)
+                sub_clear(&job->subs[i]);
+            job->n_subs = 0;
+        }
+        /* A reverse lookup asks its one name (already in cand) once. */
+        if (job->conf ? !search_next(&job->it, job->cand) : job->started) {
+            job->status = job->conf ? (uint8_t)search_status(&job->it) : IPC_STATUS_TRYAGAIN;
+            job_complete(job);
+            break;
+        }
+        job->started = true;
+        uint16_t types[2];
+        unsigned n = 0;
+        if (job->req.op == IPC_OP_BYADDR) {
+            types[n++] = DNS_TYPE_PTR;
+        } else {
+            if (job->req.family != IPC_AF_INET6)
+                types[n++] = DNS_TYPE_A;
+            if (job->req.family != IPC_AF_INET)
+                types[n++] = DNS_TYPE_AAAA;
+        }
+        job->n_subs = n;
+        for (unsigned i = 0; i < n; i++)
+            sub_start(job, &job->subs[i], types[i]);
+        /* The backstop for this name; the pool ends its queries by then. */
+        for (unsigned i = 0; i < n; i++)
+            if (!job->subs[i].done) {
+                int64_t deadline = loop_now(job->r->loop) + job->r->cfg->timeouts.query_ms;
+                loop_timer_at(job->r->loop, &job->timer, deadline + DEADLINE_SLACK_MS,
+                              job_on_timer);
+                break;
+            }
     }
-    job_maybe_complete(s->job);
+    job->running = false;
+}
+
+static char lower_c(char c) {
+    return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+}
+
+/* The spelling to hand back for a name of a forward answer. Servers
+ * compress the names of an answer against the question, so the labels a
+ * name shares with the end of the question come back spelt as asked (and
+ * the first name of the chain is the question itself). A cached answer may
+ * come from another spelling of the question: respell those labels as
+ * asked now. Other labels keep the case the server gave them. */
+static const char *spelt(const struct resolver_job *job, const char *name, char *buf) {
+    const char *q = job->cand;
+    size_t nq = strlen(q), nn = strlen(name), m = 0, common = 0;
+    if (nq > 0 && q[nq - 1] == '.')
+        nq--;
+    /* m: characters matching from the end; common: the longest of those
+     * that starts a label in both names. */
+    while (m < nq && m < nn && lower_c(q[nq - 1 - m]) == lower_c(name[nn - 1 - m])) {
+        m++;
+        bool start_q = m == nq || q[nq - 1 - m] == '.';
+        bool start_n = m == nn || name[nn - 1 - m] == '.';
+        if (start_q && start_n)
+            common = m;
+    }
+    if (common == 0 || nn >= SEARCH_MAX_NAME)
+        return name;
+    memcpy(buf, name, nn - common);
+    memcpy(buf + nn - common, q + nq - common, common);
+    buf[nn] = '\0';
+    return buf;
+}
+
+/* Encodes the job's verdict into a reply frame and hands it over. */
+static void job_deliver(struct resolver_job *job) {
+    struct resolver *r = job->r;
+    struct ipc_reply_builder b;
+    const struct sub *first_ok = NULL;
+    uint32_t ttl = UINT32_MAX;
+    uint8_t status = job->status;
+    char buf[SEARCH_MAX_NAME];
+
+    if (job->found) {
+        /* As nss_dns merges A and AAAA: any address wins, then an
+         * unusable answer. */
+        status = IPC_STATUS_NORECOVERY;
+        for (unsigned i = 0; i < job->n_subs; i++) {
+            const struct sub *s = &job->subs[i];
+            if (!s->answer || s->answer->status != IPC_STATUS_OK)
+                continue;
+            if (!first_ok)
+                first_ok = s;
+            if (s->ttl < ttl)
+                ttl = s->ttl;
+        }
+        if (first_ok)
+            status = IPC_STATUS_OK;
+    }
+    size_t len;
+    const struct cache_answer *a = first_ok ? first_ok->answer : NULL;
+    bool forward = job->req.op == IPC_OP_BYNAME;
+    if (a && ipc_reply_begin(&b, r->frame, sizeof(r->frame), status, ttl,
+                             forward ? spelt(job, a->canon, buf) : a->canon) == 0) {
+        for (size_t i = 0; i < a->n_aliases; i++)
+            (void)ipc_reply_add_alias(&b, forward ? spelt(job, a->aliases[i], buf) : a->aliases[i]);
+        if (!forward)
+            (void)ipc_reply_add_addr(&b, job->req.family, job->req.addr);
+        for (unsigned i = 0; i < job->n_subs; i++) {
+            const struct cache_answer *sa = job->subs[i].answer;
+            if (!sa || sa->status != IPC_STATUS_OK)
+                continue;
+            for (size_t k = 0; k < sa->n_addrs; k++)
+                (void)ipc_reply_add_addr(&b, sa->addrs[k].family, sa->addrs[k].addr);
+        }
+        len = ipc_reply_end(&b);
+    } else {
+        if (status == IPC_STATUS_OK)
+            status = IPC_STATUS_UNAVAIL;
+        ipc_reply_begin(&b, r->frame, sizeof(r->frame), status, 0, NULL);
+        len = ipc_reply_end(&b);
+    }
+    resolver_cb cb = job->cb;
+    void *ud = job->userdata;
+    job_free(job);
+    cb(ud, r->frame, len);
 }
 
 static void job_on_timer(struct loop_timer *t) {
     struct resolver_job *job = JOB_OF_TIMER(t);
     if (!job->complete) {
         /* The pool ends its queries by the deadline; this is the backstop. */
-        for (unsigned i = 0; i < job->n_subs; i++) {
-            upstream_query_cancel(job->subs[i].uq);
-            job->subs[i].uq = NULL;
-        }
+        job->found = false;
+        job->status = IPC_STATUS_TRYAGAIN;
     }
     job_deliver(job);
 }
@@ -278,46 +702,28 @@ int resolver_start(struct resolver *r, const struct ipc_request *req, resolver_c
     if (r->jobs)
         r->jobs->prev = job;
     r->jobs = job;
+    r->stats.lookups++;
 
-    char name[DNS_NAME_MAX_TEXT + 1];
     if (req->op == IPC_OP_BYADDR) {
         int af = req->family == IPC_AF_INET ? AF_INET : AF_INET6;
-        if (dns_reverse_name(af, req->addr, name, sizeof(name)) < 0) {
+        if (dns_reverse_name(af, req->addr, job->cand, sizeof(job->cand)) < 0) {
             job_free(job);
             return -EINVAL;
         }
-        job->subs[job->n_subs++].qtype = DNS_TYPE_PTR;
-    } else {
-        if (!dname_valid(req->name)) {
-            /* Bad names are answered NOTFOUND without a query. */
-            job->subs[0].done = true;
-            job->subs[0].status = IPC_STATUS_NXDOMAIN;
-            job->n_subs = 1;
-            *ret_job = job;
-            job_maybe_complete(job);
-            return 0;
-        }
-        snprintf(name, sizeof(name), "%s", req->name);
-        if (req->family != IPC_AF_INET6)
-            job->subs[job->n_subs++].qtype = DNS_TYPE_A;
-        if (req->family != IPC_AF_INET)
-            job->subs[job->n_subs++].qtype = DNS_TYPE_AAAA;
+        *ret_job = job;
+        job_step(job);
+        return 0;
     }
-
-    int64_t deadline = loop_now(r->loop) + r->cfg->timeouts.query_ms;
-    loop_timer_at(r->loop, &job->timer, deadline + 50, job_on_timer);
     *ret_job = job;
-    for (unsigned i = 0; i < job->n_subs; i++) {
-        struct sub *s = &job->subs[i];
-        s->job = job;
-        /* The pool may answer at once (nothing usable): sub_on_answer then
-         * runs inside this call and only marks the sub done. */
-        if (upstream_query_start(r->pool, name, s->qtype, deadline, sub_on_answer, s, &s->uq) < 0) {
-            s->uq = NULL;
-            s->done = true;
-            s->status = IPC_STATUS_TRYAGAIN;
-        }
+    if (!dname_valid(req->name)) {
+        /* Bad names are answered NOTFOUND without a query. */
+        job->status = IPC_STATUS_NXDOMAIN;
+        job_complete(job);
+        return 0;
     }
-    job_maybe_complete(job);
+    job->conf = r->search;
+    job->conf->refs++;
+    search_begin(&job->it, job->conf, job->req.name);
+    job_step(job);
     return 0;
 }

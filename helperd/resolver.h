@@ -2,11 +2,15 @@
 /*
  * resolver.h: turns one module request into DNS questions and one reply.
  *
- * Owns the lookup semantics: A and AAAA in parallel for AF_UNSPEC (A first
- * in the reply, as nss_dns orders them), PTR names for reverse lookups,
- * CNAME chains (canonical name + aliases), the smallest TTL, and the
- * verdict (OK / NXDOMAIN / NODATA / TRYAGAIN) that the module maps to NSS
- * status codes. Every job ends by the query deadline (timeouts.query_ms).
+ * Owns the lookup semantics (as glibc's nss_dns): the search list and ndots
+ * (search.h), A and AAAA in parallel for AF_UNSPEC (A first in the reply),
+ * PTR names for reverse lookups, CNAME chains (canonical name + aliases),
+ * the TTL handed back (what is left of it when cached), and the verdict
+ * (OK / NXDOMAIN / NODATA / TRYAGAIN / NORECOVERY) that the module maps to
+ * NSS status codes. Also owns the answer cache (cache.h) and the coalescing
+ * of identical questions in flight: one upstream query per (name, type),
+ * however many jobs wait for it. Every job ends by the query deadline
+ * (timeouts.query_ms) of the name it is asking.
  */
 #pragma once
 
@@ -18,6 +22,9 @@
 #include "loop.h"
 #include "upstream.h"
 
+/* Where the search list and ndots come from unless the config sets them. */
+#define RESOLVER_RESOLV_CONF "/etc/resolv.conf"
+
 struct resolver;
 struct resolver_job;
 
@@ -26,6 +33,17 @@ struct resolver_job;
  * job is gone once it has been called. */
 typedef void (*resolver_cb)(void *userdata, const uint8_t *frame, size_t len);
 
+struct resolver_stats {
+    uint64_t lookups;          /* requests started */
+    uint64_t cache_hits;       /* questions answered from fresh cache entries */
+    uint64_t cache_misses;     /* questions that needed the upstreams */
+    uint64_t stale_served;     /* questions answered from expired entries (RFC 8767) */
+    uint64_t upstream_queries; /* queries sent to the pool */
+    uint64_t coalesced;        /* questions that joined a query already in flight */
+    size_t cache_entries;
+};
+
+/* Reads the search list from RESOLVER_RESOLV_CONF (see resolver_reload). */
 int resolver_new(struct loop *l, const struct config *cfg, struct upstream_pool *pool,
                  struct resolver **ret_resolver);
 /* Cancels every job still running (no callbacks). */
@@ -34,3 +52,13 @@ void resolver_free(struct resolver *r);
 int resolver_start(struct resolver *r, const struct ipc_request *req, resolver_cb cb,
                    void *userdata, struct resolver_job **ret_job);
 void resolver_cancel(struct resolver_job *job);
+
+/* For a reload: takes cfg (which must outlive the resolver or the next
+ * reload) for the cache limits, the timeouts and the search settings, and
+ * reads RESOLVER_RESOLV_CONF again. Jobs running keep the search list they
+ * started with. Cached answers are kept (shrinking `entries` evicts).
+ * 0, or -ENOMEM with the old settings kept. */
+int resolver_reload(struct resolver *r, const struct config *cfg);
+/* Forgets every cached answer. */
+void resolver_flush(struct resolver *r);
+void resolver_get_stats(const struct resolver *r, struct resolver_stats *ret_stats);

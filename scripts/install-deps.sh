@@ -8,7 +8,7 @@
 set -eu
 
 packages="build-essential autoconf automake libtool pkg-config libssl-dev libconfig-dev
-check unbound openssl iproute2 util-linux knot-dnsutils ca-certificates"
+check unbound nsd openssl iproute2 util-linux knot-dnsutils ca-certificates"
 
 missing=""
 for p in $packages; do

@@ -363,6 +363,25 @@ EOF
     } >"$z/v6.zone"
 }
 
+# E2E_UNBOUND_STUBS="zone. ...": zones Unbound resolves by asking the
+# authoritative server at E2E_UNBOUND_STUB_ADDR (e.g. an NSD on 127.0.0.3)
+# instead of serving them itself; it may then query loopback addresses only.
+E2E_UNBOUND_STUBS=${E2E_UNBOUND_STUBS:-}
+E2E_UNBOUND_STUB_ADDR=${E2E_UNBOUND_STUB_ADDR:-127.0.0.3}
+
+# The "who may Unbound ask" lines: nobody, or loopback only with stubs.
+e2e_unbound_no_query() {
+    if [ -z "$E2E_UNBOUND_STUBS" ]; then
+        printf '    # Never ask anyone else.\n    do-not-query-localhost: yes\n'
+        printf '    do-not-query-address: 0.0.0.0/0\n    do-not-query-address: ::/0\n'
+        return
+    fi
+    printf '    # Ask the stub on loopback, nobody else (every IPv4 block but 127/8).\n'
+    printf '    do-not-query-localhost: no\n    do-not-query-address: ::/0\n'
+    printf '    do-not-query-address: %s\n' 0.0.0.0/2 64.0.0.0/3 96.0.0.0/4 112.0.0.0/5 \
+        120.0.0.0/6 124.0.0.0/7 126.0.0.0/8 128.0.0.0/1
+}
+
 # e2e_start_unbound NAME ADDR CERT [CA]: start an Unbound instance named NAME
 # that answers the test zones authoritatively, plain on ADDR@53 and over TLS on
 # ADDR@853 with $E2E_DIR/CERT.pem + CERT.key. It never queries anything
@@ -404,18 +423,18 @@ server:
     access-control: 127.0.0.0/8 allow
     access-control: ::1/128 allow
     module-config: "iterator"
-    # Never ask anyone else.
-    do-not-query-localhost: yes
-    do-not-query-address: 0.0.0.0/0
-    do-not-query-address: ::/0
+$(e2e_unbound_no_query)
     hide-identity: yes
     hide-version: yes
     minimal-responses: yes
     # Answers in zone-file order, so both paths see the same order.
     rrset-roundrobin: no
 EOF
-    for zone in $E2E_ZONES; do
+    for zone in $E2E_ZONES $E2E_UNBOUND_STUBS; do
         printf '    local-zone: "%s" nodefault\n' "$zone" >>"$conf"
+    done
+    for zone in $E2E_UNBOUND_STUBS; do
+        printf 'stub-zone:\n    name: "%s"\n    stub-addr: %s\n' "$zone" "$E2E_UNBOUND_STUB_ADDR" >>"$conf"
     done
     cat >>"$conf" <<EOF
 auth-zone:
