@@ -39,8 +39,8 @@
  *
  * For BYNAME, canon is the name that owns the addresses (end of the CNAME
  * chain) and the aliases are the names the chain went through. For BYADDR,
- * canon is the first PTR target, the aliases are any further PTR targets,
- * and the single address is the one asked for.
+ * canon is the first usable PTR target (nss_dns returns only that one), no
+ * aliases, and the single address is the one asked for.
  *
  * Decoders reject a wrong magic, version or op, any length over its bound,
  * short bodies and trailing bytes: a frame decodes exactly or not at all.
@@ -85,7 +85,11 @@ enum ipc_status {
     /* An answer with records (a CNAME chain, other types) but none usable:
      * nss_dns calls that unrecoverable (TRYAGAIN / NO_RECOVERY, errno ENOENT). */
     IPC_STATUS_NORECOVERY = 5,
-    IPC_STATUS_MAX_ = 5,
+    /* The search list met a SERVFAIL, went on, and its last name was
+     * answered (NXDOMAIN/NODATA): nss_dns then says NOTFOUND with h_errno
+     * TRY_AGAIN (errno EAGAIN). */
+    IPC_STATUS_NOTFOUND_TRYAGAIN = 6,
+    IPC_STATUS_MAX_ = 6,
 };
 
 struct ipc_request {

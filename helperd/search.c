@@ -236,7 +236,7 @@ unsigned search_outcome_status(int o) {
     }
 }
 
-unsigned search_status(const struct search_iter *it) {
+static unsigned search_status_h(const struct search_iter *it) {
     if (it->saved >= 0)
         return search_outcome_status(it->saved);
     if (it->got_nodata)
@@ -244,4 +244,14 @@ unsigned search_status(const struct search_iter *it) {
     if (it->got_servfail)
         return IPC_STATUS_TRYAGAIN;
     return search_outcome_status(it->last);
+}
+
+unsigned search_status(const struct search_iter *it) {
+    /* glibc takes h_errno from the rule above but the NSS status from how
+     * the last name asked fared: "try again" over an answered last name is
+     * NOTFOUND with h_errno TRY_AGAIN. */
+    unsigned st = search_status_h(it);
+    if (st == IPC_STATUS_TRYAGAIN && (it->last == SEARCH_NXDOMAIN || it->last == SEARCH_NODATA))
+        return IPC_STATUS_NOTFOUND_TRYAGAIN;
+    return st;
 }

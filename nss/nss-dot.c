@@ -11,6 +11,8 @@
  *   family)                    TRYAGAIN, errno ENOENT, h_errno NO_RECOVERY
  *   SERVFAIL, timeout, no upstream usable, daemon too slow or its backlog full
  *                              TRYAGAIN, errno EAGAIN, h_errno TRY_AGAIN
+ *   search list: a SERVFAIL, then the last name NXDOMAIN/NODATA
+ *                              NOTFOUND, errno EAGAIN, h_errno TRY_AGAIN
  *   buffer too small           TRYAGAIN, errno ERANGE, h_errno NETDB_INTERNAL
  *   no daemon, bad reply       UNAVAIL, errno from the socket, h_errno NO_RECOVERY
  *   unsupported family         UNAVAIL, errno EAFNOSUPPORT, h_errno NETDB_INTERNAL
@@ -101,6 +103,8 @@ static struct verdict map_status(uint8_t st) {
         return verdict(NSS_STATUS_TRYAGAIN, EAGAIN, TRY_AGAIN);
     case IPC_STATUS_NORECOVERY:
         return verdict(NSS_STATUS_TRYAGAIN, ENOENT, NO_RECOVERY);
+    case IPC_STATUS_NOTFOUND_TRYAGAIN:
+        return verdict(NSS_STATUS_NOTFOUND, EAGAIN, TRY_AGAIN);
     default:
         return verdict(NSS_STATUS_UNAVAIL, EPROTO, NO_RECOVERY);
     }
