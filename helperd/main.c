@@ -90,11 +90,19 @@ static int ensure_parent_dir(const char *path) {
 struct daemon {
     struct loop *loop;
     struct upstream_pool *pool;
+    struct resolver *resolver;
 };
 
-static void log_stats(const struct upstream_pool *pool) {
+static void log_stats(const struct daemon *d) {
+    struct resolver_stats rs;
+    resolver_get_stats(d->resolver, &rs);
+    log_info("stats: lookups=%llu cache_hits=%llu cache_misses=%llu stale_served=%llu "
+             "coalesced=%llu cache_entries=%zu",
+             (unsigned long long)rs.lookups, (unsigned long long)rs.cache_hits,
+             (unsigned long long)rs.cache_misses, (unsigned long long)rs.stale_served,
+             (unsigned long long)rs.coalesced, rs.cache_entries);
     struct upstream_stats st;
-    upstream_pool_stats(pool, &st);
+    upstream_pool_stats(d->pool, &st);
     log_info("stats: queries=%llu answers=%llu failures=%llu handshakes=%llu resumed=%llu "
              "connections=%llu unauthenticated=%llu plain_fallbacks=%llu",
              (unsigned long long)st.queries, (unsigned long long)st.answers,
@@ -110,7 +118,12 @@ static void on_signal(int signo, void *userdata) {
         return;
     }
     if (signo == SIGUSR1) {
-        log_stats(d->pool);
+        log_stats(d);
+        return;
+    }
+    if (signo == SIGUSR2) {
+        resolver_flush(d->resolver);
+        log_info("cache flushed");
         return;
     }
     log_info("signal %d: shutting down", signo);
@@ -197,7 +210,7 @@ int main(int argc, char **argv) {
     }
     if (drop_privileges(cfg->user) < 0)
         goto out;
-    static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1, 0};
+    static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2, 0};
     if (loop_new(&loop) < 0 || loop_signals(loop, sigs, on_signal, &d) < 0 ||
         upstream_pool_new(loop, cfg, tls, &pool) < 0 ||
         resolver_new(loop, cfg, pool, &resolver) < 0 ||
@@ -208,6 +221,7 @@ int main(int argc, char **argv) {
     listen_fd = -1; /* the server owns it now */
     d.loop = loop;
     d.pool = pool;
+    d.resolver = resolver;
     r = netwatch_new(loop, on_network_change, &d, &netwatch);
     if (r < 0)
         log_warnx("cannot watch network changes: %s", strerror(-r));
@@ -222,7 +236,7 @@ int main(int argc, char **argv) {
              cfg->mode == DOT_MODE_STRICT ? "strict" : "opportunistic");
     notify_ready();
     rc = loop_run(loop) < 0 ? 1 : 0;
-    log_stats(pool);
+    log_stats(&d);
     unlink(cfg->socket_path);
 out:
     netwatch_free(netwatch);

@@ -13,7 +13,7 @@
 #     is frozen (SIGSTOP) make one upstream query (coalescing);
 #   - with cache.serve_stale_s, once Unbound is dead an expired name is still
 #     answered (RFC 8767), and a name never asked is not.
-# Flushing is covered by the unit tests until a control interface exists.
+#   - SIGUSR2 flushes the cache: a cached name is asked again.
 set -eu
 # shellcheck source=lib.sh source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
@@ -124,6 +124,14 @@ want_count "LRU: a kept" lru-a.test A 1
 want_count "LRU: c kept" lru-c.test A 1
 lookup lru-b.test || fail "lru-b.test does not resolve"
 want_count "LRU: b evicted" lru-b.test A 2
+
+# --- flush (SIGUSR2, until the control tool exists) ------------------------------
+lookup lru-b.test || fail "lru-b.test does not resolve"
+want_count "flush: still cached before the flush" lru-b.test A 2
+kill -USR2 "$E2E_DAEMON_PID"
+e2e_wait_for 50 "the flush" grep -q 'info: cache flushed' "$d/helperd.log" || fail "no flush logged"
+lookup lru-b.test || fail "lru-b.test does not resolve after a flush"
+want_count "flush: asked again after the flush" lru-b.test A 3
 
 # --- coalescing -----------------------------------------------------------------
 start 'entries = 1000;' --query-ms 10000 --attempts 1

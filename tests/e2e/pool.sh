@@ -86,14 +86,15 @@ EOF
 }
 mkdir -p "$d/run"
 
-# stats KEY: the daemon's counter KEY, after SIGUSR1 makes it log them.
+# stats KEY: the daemon's counter KEY, after SIGUSR1 makes it log them (two
+# "stats:" lines: the resolver's, then the pool's).
 stats() {
     local before
     before=$(grep -c 'info: stats:' "$d/helperd.log" || true)
     kill -USR1 "$E2E_DAEMON_PID"
-    e2e_wait_for 50 "the stats line" sh -c "[ \$(grep -c 'info: stats:' '$d/helperd.log') -gt $before ]" ||
+    e2e_wait_for 50 "the stats lines" sh -c "[ \$(grep -c 'info: stats:' '$d/helperd.log') -ge $((before + 2)) ]" ||
         e2e_hard "the daemon did not log its stats"
-    grep 'info: stats:' "$d/helperd.log" | tail -n 1 | sed -n "s/.* $1=\([0-9]*\).*/\1/p"
+    grep 'info: stats:' "$d/helperd.log" | tail -n 2 | sed -n "s/.* $1=\([0-9]*\).*/\1/p" | tail -n 1
 }
 
 # lookups N PREFIX: N sequential getent ahostsv4 of fresh names; prints failures.
