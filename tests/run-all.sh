@@ -25,8 +25,18 @@ run_build() { # DIR CONFIGURE-ARGS...
         fi)
 }
 
+# count FIELD LOG: a field of automake's test-suite.log summary.
+count() { sed -n "s/^# $1: *\([0-9]*\)/\1/p" "$2" | head -n 1; }
+
 echo "== normal build: make check"
 run_build "$normal"
 echo "== AddressSanitizer + UndefinedBehaviorSanitizer build: make check"
 run_build "$san" --enable-sanitizers
-echo "== all tests passed"
+pass=0 fail=0 skip=0
+for log in "$normal/test-suite.log" "$san/test-suite.log"; do
+    pass=$((pass + $(count PASS "$log")))
+    fail=$((fail + $(count FAIL "$log") + $(count ERROR "$log")))
+    skip=$((skip + $(count SKIP "$log")))
+done
+echo "== all tests passed (both builds)"
+echo "$pass passed, $fail failed, $skip skipped"
