@@ -1,0 +1,562 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# report.sh: turns one bench/run.sh CSV into the markdown report (machine,
+# command, headline ratios against the best alternative, the latency and
+# throughput table, costs, module sizes), and splices a report into
+# docs/BENCHMARKS.md between its "bench:results" markers.
+#
+# usage: report.sh --csv FILE [--kdig FILE] [--module-dir DIR] [--command TEXT] > REPORT.md
+#        report.sh --update-docs REPORT.md DOCS.md ELAPSED_SECONDS
+set -eu
+
+if [ "${1:-}" = --update-docs ]; then
+    md=$2 doc=$3 elapsed=$4
+    if ! grep -q '^<!-- bench:results:begin -->$' "$doc" ||
+        ! grep -q '^<!-- bench:results:end -->$' "$doc"; then
+        echo "report.sh: $doc has no bench:results markers" >&2
+        exit 1
+    fi
+    tmp=$(mktemp "$doc.XXXXXX")
+    awk -v md="$md" -v elapsed="$elapsed" '
+        /^<!-- bench:results:begin -->$/ {
+            print
+            print ""
+            while ((getline line < md) > 0) {
+                # The report starts with its own title: the docs have theirs.
+                if (line ~ /^# /)
+                    continue
+                print line
+            }
+            print ""
+            printf "The whole run (package check, both phases, report) took %d s.\n\n", elapsed
+            skip = 1
+            next
+        }
+        /^<!-- bench:results:end -->$/ { skip = 0 }
+        !skip { print }
+    ' "$doc" >"$tmp"
+    cat "$tmp" >"$doc"
+    rm -f "$tmp"
+    exit 0
+fi
+
+CSV="" KDIG="" MODULE_DIR="" COMMAND="bench/run.sh"
+while [ $# -gt 0 ]; do
+    case $1 in
+        --csv) CSV=$2 ;;
+        --kdig) KDIG=$2 ;;
+        --module-dir) MODULE_DIR=$2 ;;
+        --command) COMMAND=$2 ;;
+        *)
+            echo "report.sh: unknown option $1" >&2
+            exit 2
+            ;;
+    esac
+    shift 2
+done
+[ -r "$CSV" ] || {
+    echo "report.sh: --csv FILE is required" >&2
+    exit 2
+}
+
+pkgver() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || echo "not installed"; }
+stamp=$(basename "$CSV" .csv)
+stamp=${stamp#bench-}
+
+cat <<EOF
+# nss-dot benchmark $stamp
+
+- **Command**: \`$COMMAND\` (as root, from the build directory), results in
+  \`bench/results/bench-$stamp.csv\`
+- **Tree**: $(git -C "$(dirname "$0")/.." describe --always --dirty 2>/dev/null || echo unknown) ($(git -C "$(dirname "$0")/.." log -1 --format=%cd --date=short 2>/dev/null || echo '?')), built in the build directory at the time of the run
+- **Machine**: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1),
+  kernel $(uname -r), Debian $(cat /etc/debian_version 2>/dev/null || echo '?'),
+  glibc $(pkgver libc6)
+- **Stacks**: nss-dot (this tree: libnss_dot.so.2 + dot-helperd); nss_dns → Unbound
+  $(pkgver unbound) caching forwarder over TLS; nss_dns → Stubby $(pkgver stubby) strict;
+  nss-resolve → systemd-resolved $(pkgver systemd-resolved) with DNSOverTLS=yes;
+  floors: \`files\` and a raw Unix-socket round trip (bench/unix-echo)
+- **Upstream**: bench/delay-proxy (TLS 1.3, TCP_NODELAY, one write per message) in
+  front of an authoritative Unbound; the delay is one way, in each direction
+- **Client**: bench/loadgen, $(awk -F, 'NR == 2 { print $5 }' "$CSV") (getaddrinfo
+  AF_UNSPEC unless said otherwise), hints without AI_ADDRCONFIG, nsswitch \`hosts: files X\`
+EOF
+
+awk -F, -v kdig="$KDIG" '
+function fmt_t(us) {
+    if (us == "")
+        return "?"
+    if (us + 0 < 10000)
+        return sprintf("%.0f µs", us)
+    return sprintf("%.1f ms", us / 1000)
+}
+function fmt_lps(x) {
+    if (x == "")
+        return "?"
+    if (x + 0 >= 1000)
+        return sprintf("%.1fk/s", x / 1000)
+    return sprintf("%.0f/s", x)
+}
+function ratio(a, b) {
+    if (a == "" || b == "" || b + 0 == 0)
+        return ""
+    return a / b
+}
+function fmt_ratio(r) {
+    return r == "" ? "—" : sprintf("%.2f×", r)
+}
+function has(d, wl, t, s) { return ((d, wl, t, s, "p50") in V) }
+# Best (lowest, or highest for lps) alternative for a field; sets BEST_S.
+function best_alt(d, wl, t, f, hi,    k, s, v, b) {
+    b = ""
+    BEST_S = ""
+    for (k = 1; k <= nalt; k++) {
+        s = alts[k]
+        if (!has(d, wl, t, s) || V[d, wl, t, s, "fail"] + 0 > 0)
+            continue
+        v = V[d, wl, t, s, f]
+        if (v == "")
+            continue
+        if (b == "" || (hi ? v + 0 > b + 0 : v + 0 < b + 0)) {
+            b = v
+            BEST_S = s
+        }
+    }
+    return b
+}
+function median_of(list,    n, a, i, j, tmp) {
+    n = split(list, a, " ")
+    for (i = 1; i <= n; i++)
+        for (j = i + 1; j <= n; j++)
+            if (a[j] + 0 < a[i] + 0) {
+                tmp = a[i]; a[i] = a[j]; a[j] = tmp
+            }
+    CMIN = a[1]
+    CMAX = a[n]
+    if (n % 2)
+        return a[(n + 1) / 2]
+    return (a[n / 2] + a[n / 2 + 1]) / 2
+}
+# Track the worst value of a target row, per thread count ("" for one cell).
+function target(name, t, r, goal, hi) {
+    if (r == "")
+        return
+    if (!((name, t) in TW) || (hi ? r + 0 < TW[name, t] + 0 : r + 0 > TW[name, t] + 0))
+        TW[name, t] = r
+    TG[name] = goal
+    TH[name] = hi
+    if (!(name in TO)) {
+        TO[name] = ++ntargets
+        TN[ntargets] = name
+    }
+}
+BEGIN {
+    nstack = split("dot unbound stubby resolved files unix", order, " ")
+    label["dot"] = "nss-dot"
+    label["unbound"] = "nss_dns→Unbound"
+    label["stubby"] = "nss_dns→Stubby"
+    label["resolved"] = "nss-resolve→resolved"
+    label["files"] = "files"
+    label["unix"] = "unix socket"
+    nalt = split("unbound stubby resolved", alts, " ")
+}
+NR == 1 { next }
+{
+    d = $1; wl = $2; t = $3; s = $4
+    if (wl == "unavailable") {
+        UNAV[s] = $21
+        seen[s] = 1
+        next
+    }
+    if (!(d in seen_d)) {
+        seen_d[d] = 1
+        delays[++nd] = d
+    }
+    seen[s] = 1
+    if (wl == "rss") {
+        RSS[d, s] = $20
+        next
+    }
+    if (wl == "cold") {
+        if ($10 != "" && $7 + 0 == 0)
+            COLD[d, s] = COLD[d, s] " " $10
+        else
+            COLDFAIL[d, s]++
+        CCONN[d, s] += $18
+        if ($22 != "")
+            COLDX[d, s] = COLDX[d, s] " " $22
+        next
+    }
+    if (!((wl, t) in seen_wt)) {
+        seen_wt[wl, t] = 1
+        if (wl == "cached")
+            tc[++ntc] = t
+    }
+    V[d, wl, t, s, "p50"] = $10
+    V[d, wl, t, s, "p99"] = $12
+    V[d, wl, t, s, "lps"] = $9
+    V[d, wl, t, s, "fail"] = $7
+    V[d, wl, t, s, "n"] = $6
+    V[d, wl, t, s, "dcpu"] = $16
+    V[d, wl, t, s, "ccpu"] = $17
+    V[d, wl, t, s, "conns"] = $18
+    V[d, wl, t, s, "note"] = $21
+}
+END {
+    ns = 0
+    for (k = 1; k <= nstack; k++)
+        if (order[k] in seen)
+            st[++ns] = order[k]
+
+    # --- headline -----------------------------------------------------------
+    print ""
+    print "## Headline: nss-dot against the best alternative in the same run"
+    print ""
+    print "Ratios above 1 mean nss-dot is better (faster, more throughput, less CPU). The best"
+    print "alternative is the fastest of nss_dns→Unbound, nss_dns→Stubby and nss-resolve→resolved"
+    print "for that cell (named in brackets); stacks with failures in a cell are not counted."
+    print ""
+    printf "| delay (one way) | measure |"
+    for (i = 1; i <= ntc; i++)
+        printf " %s thread%s |", tc[i], tc[i] == 1 ? "" : "s"
+    print ""
+    printf "| --- | --- |"
+    for (i = 1; i <= ntc; i++)
+        printf " --- |"
+    print ""
+    for (di = 1; di <= nd; di++) {
+        d = delays[di]
+        rtt_us = 2 * d * 1000
+        for (m = 1; m <= 9; m++) {
+            line = ""
+            any = 0
+            for (i = 1; i <= ntc; i++) {
+                t = tc[i]
+                cell = "—"
+                if (m == 1 || m == 2) {
+                    wl = "cached"; f = m == 1 ? "p50" : "p99"
+                    name = (m == 1 ? "cached p50" : "cached p99") " vs best alternative"
+                    b = best_alt(d, wl, t, f, 0)
+                    if (has(d, wl, t, "dot") && b != "") {
+                        r = ratio(b, V[d, wl, t, "dot", f])
+                        cell = fmt_ratio(r) " (" label[BEST_S] ")"
+                        any = 1
+                    }
+                } else if (m == 3 || m == 4) {
+                    # Targets: 1.3x the Unbound forwarder, 2x resolved, p50 and p99.
+                    alt = m == 3 ? "unbound" : "resolved"
+                    name = "cached p50 / p99 vs " label[alt]
+                    if (has(d, "cached", t, "dot") && has(d, "cached", t, alt)) {
+                        r1 = ratio(V[d, "cached", t, alt, "p50"], V[d, "cached", t, "dot", "p50"])
+                        r2 = ratio(V[d, "cached", t, alt, "p99"], V[d, "cached", t, "dot", "p99"])
+                        cell = fmt_ratio(r1) " / " fmt_ratio(r2)
+                        target("cached p50 and p99 vs " label[alt], t, r1, alt == "unbound" ? 1.3 : 2, 1)
+                        target("cached p50 and p99 vs " label[alt], t, r2, alt == "unbound" ? 1.3 : 2, 1)
+                        any = 1
+                    }
+                } else if (m == 5) {
+                    name = "cached p50 / p99: nss-dot ÷ files (the one row where lower is better)"
+                    if (has(d, "cached", t, "dot") && has(d, "cached", t, "files")) {
+                        r1 = ratio(V[d, "cached", t, "dot", "p50"], V[d, "cached", t, "files", "p50"])
+                        r2 = ratio(V[d, "cached", t, "dot", "p99"], V[d, "cached", t, "files", "p99"])
+                        cell = fmt_ratio(r1) " / " fmt_ratio(r2)
+                        if (r1 != "")
+                            target("cached p50 within 1.6× of files (nss-dot ÷ files)", t, r1, 1.6, 0)
+                        any = 1
+                    }
+                } else if (m == 6) {
+                    name = "uncached p50 vs best alternative"
+                    b = best_alt(d, "uncached", t, "p50", 0)
+                    if (has(d, "uncached", t, "dot") && b != "") {
+                        r = ratio(b, V[d, "uncached", t, "dot", "p50"])
+                        cell = fmt_ratio(r) " (" label[BEST_S] ")"
+                        any = 1
+                    }
+                } else if (m == 7) {
+                    name = "uncached p50 ÷ round trip"
+                    if (d > 0 && has(d, "uncached", t, "dot")) {
+                        r = ratio(V[d, "uncached", t, "dot", "p50"], rtt_us)
+                        cell = sprintf("%.2f RTT", r)
+                        target("uncached p50 within 1.1 round trips (RTTs)", t, r, 1.1, 0)
+                        any = 1
+                    }
+                } else if (m == 8 || m == 9) {
+                    wl = m == 8 ? "cached" : "uncached"
+                    name = wl " throughput vs best alternative"
+                    b = best_alt(d, wl, t, "lps", 1)
+                    if (has(d, wl, t, "dot") && b != "") {
+                        r = ratio(V[d, wl, t, "dot", "lps"], b)
+                        cell = fmt_ratio(r) " (" label[BEST_S] ")"
+                        if (t == 64 && V[d, wl, t, "dot", "fail"] + 0 == 0)
+                            target("64-thread throughput vs best alternative", t, r, 1, 1)
+                        else if (t == 64)
+                            target("64-thread throughput vs best alternative", t, 0, 1, 1)
+                        any = 1
+                    }
+                }
+                line = line " " cell " |"
+            }
+            if (any)
+                printf "| %s ms | %s |%s\n", d, name, line
+        }
+        # Cold start and CPU, one cell each.
+        if ((d, "dot") in COLD) {
+            cm = median_of(COLD[d, "dot"])
+            best = ""; bs = ""
+            for (k = 1; k <= nalt; k++)
+                if ((d, alts[k]) in COLD) {
+                    v = median_of(COLD[d, alts[k]])
+                    if (best == "" || v + 0 < best + 0) { best = v; bs = alts[k] }
+                }
+            cm = median_of(COLD[d, "dot"])
+            cell = best == "" ? "—" : fmt_ratio(ratio(best, cm)) " (" label[bs] ")"
+            if (d > 0) {
+                cell = cell sprintf("; nss-dot %.2f RTT", cm / rtt_us)
+                target("cold first lookup within 1.2 round trips (RTTs)", 1, cm / rtt_us, 1.2, 0)
+            }
+            printf "| %s ms | cold first lookup (median) vs best alternative | %s |", d, cell
+            for (i = 2; i <= ntc; i++)
+                printf " |"
+            print ""
+        }
+        line = ""
+        any = 0
+        for (i = 1; i <= ntc; i++) {
+            t = tc[i]
+            cells = ""
+            split("cached uncached", wls, " ")
+            for (w = 1; w <= 2; w++) {
+                wl = wls[w]
+                b = ""; bs = ""
+                for (k = 1; k <= nalt; k++) {
+                    s = alts[k]
+                    if (!has(d, wl, t, s) || V[d, wl, t, s, "fail"] + 0 > 0 || V[d, wl, t, s, "dcpu"] == "")
+                        continue
+                    v = V[d, wl, t, s, "dcpu"]
+                    if (b == "" || v + 0 < b + 0) { b = v; bs = s }
+                }
+                if (has(d, wl, t, "dot") && b != "" && V[d, wl, t, "dot", "dcpu"] + 0 > 0) {
+                    r = ratio(b, V[d, wl, t, "dot", "dcpu"])
+                    cells = cells (cells == "" ? "" : "; ") wl " " fmt_ratio(r) " (" label[bs] ")"
+                    target("daemon CPU per lookup vs best alternative (best ÷ nss-dot)", t, r, 1, 1)
+                    any = 1
+                }
+            }
+            line = line " " (cells == "" ? "—" : cells) " |"
+        }
+        if (any)
+            printf "| %s ms | daemon CPU per lookup vs best alternative |%s\n", d, line
+    }
+
+    # --- targets ------------------------------------------------------------
+    print ""
+    print "### Targets (issue 4): the worst cell over delays and workloads"
+    print ""
+    printf "| target |"
+    for (i = 1; i <= ntc; i++)
+        printf " %s thread%s |", tc[i], tc[i] == 1 ? "" : "s"
+    print " goal | met |"
+    printf "| --- |"
+    for (i = 1; i <= ntc; i++)
+        printf " --- |"
+    print " --- | --- |"
+    for (j = 1; j <= ntargets; j++) {
+        n = TN[j]
+        ok = 1
+        printf "| %s |", n
+        for (i = 1; i <= ntc; i++) {
+            t = tc[i]
+            if (!((n, t) in TW)) {
+                printf " |"
+                continue
+            }
+            v = TW[n, t]
+            good = TH[n] ? v + 0 >= TG[n] : v + 0 <= TG[n]
+            if (!good)
+                ok = 0
+            printf " %s |", good ? sprintf("%.2f", v) : sprintf("**%.2f**", v)
+        }
+        printf " %s %.2f | %s |\n", TH[n] ? "≥" : "≤", TG[n], ok ? "yes" : "**no**"
+    }
+
+    # --- the main table -----------------------------------------------------
+    print ""
+    print "## Latency and throughput"
+    print ""
+    print "Each cell: p50 / p99 latency of one lookup · lookups per second over all threads."
+    print "Cached: 4 names (A+AAAA) asked after a warm-up; uncached: a new name every lookup"
+    print "(a wildcard); cold: the first lookup (a new name) by a client that was waiting for the"
+    print "daemon to become ready (its socket or UDP port exists), median (min–max) of the restarts;"
+    print "\"daemon start → first answer\" adds the daemon'\''s own start-up. RTT = 2 × the one-way delay."
+    print ""
+    printf "| delay | workload | threads |"
+    for (k = 1; k <= ns; k++)
+        printf " %s |", label[st[k]]
+    print ""
+    printf "| --- | --- | --- |"
+    for (k = 1; k <= ns; k++)
+        printf " --- |"
+    print ""
+    for (di = 1; di <= nd; di++) {
+        d = delays[di]
+        printf "| %s ms | cold | 1 |", d
+        for (k = 1; k <= ns; k++) {
+            s = st[k]
+            if (s in UNAV)
+                cell = "n/a"
+            else if ((d, s) in COLD) {
+                mm = median_of(COLD[d, s])
+                cell = fmt_t(mm) " (" fmt_t(CMIN) "–" fmt_t(CMAX) ")"
+                if (COLDFAIL[d, s])
+                    cell = cell " **" COLDFAIL[d, s] " failed**"
+            } else if (COLDFAIL[d, s])
+                cell = "**failed**"
+            else
+                cell = "—"
+            printf " %s |", cell
+        }
+        print ""
+        printf "| %s ms | cold: daemon start → first answer | 1 |", d
+        for (k = 1; k <= ns; k++) {
+            s = st[k]
+            cell = "—"
+            if ((d, s) in COLDX) {
+                mm = median_of(COLDX[d, s])
+                cell = fmt_t(mm) " (" fmt_t(CMIN) "–" fmt_t(CMAX) ")"
+            }
+            printf " %s |", cell
+        }
+        print ""
+        split("cached uncached", wls, " ")
+        for (w = 1; w <= 2; w++) {
+            wl = wls[w]
+            for (i = 1; i <= ntc; i++) {
+                t = tc[i]
+                printf "| %s ms | %s | %s |", d, wl, t
+                for (k = 1; k <= ns; k++) {
+                    s = st[k]
+                    if (s in UNAV)
+                        cell = "n/a"
+                    else if (has(d, wl, t, s)) {
+                        cell = fmt_t(V[d, wl, t, s, "p50"]) " / " fmt_t(V[d, wl, t, s, "p99"]) " · " fmt_lps(V[d, wl, t, s, "lps"])
+                        if (V[d, wl, t, s, "fail"] + 0 > 0)
+                            cell = cell " **" V[d, wl, t, s, "fail"] " of " V[d, wl, t, s, "n"] " failed**"
+                    } else
+                        cell = "—"
+                    printf " %s |", cell
+                }
+                print ""
+            }
+        }
+    }
+    for (k = 1; k <= ns; k++)
+        if (st[k] in UNAV)
+            printf "\nn/a %s: %s\n", label[st[k]], UNAV[st[k]]
+
+    # --- costs --------------------------------------------------------------
+    print ""
+    print "## Costs"
+    print ""
+    print "Each cell: the daemon'\''s CPU time (user+system, all threads) per 10,000 lookups ·"
+    print "the client process'\''s own CPU per 10,000 lookups (NSS module, getaddrinfo, loadgen) ·"
+    print "new TLS connections the upstream saw during the run. Peak RSS is the daemon'\''s VmHWM"
+    print "at the end of the phase. The unix floor'\''s daemon is bench/unix-echo."
+    print ""
+    printf "| delay | workload | threads |"
+    for (k = 1; k <= ns; k++)
+        printf " %s |", label[st[k]]
+    print ""
+    printf "| --- | --- | --- |"
+    for (k = 1; k <= ns; k++)
+        printf " --- |"
+    print ""
+    for (di = 1; di <= nd; di++) {
+        d = delays[di]
+        split("cached uncached", wls, " ")
+        for (w = 1; w <= 2; w++) {
+            wl = wls[w]
+            for (i = 1; i <= ntc; i++) {
+                t = tc[i]
+                printf "| %s ms | %s | %s |", d, wl, t
+                for (k = 1; k <= ns; k++) {
+                    s = st[k]
+                    if (has(d, wl, t, s)) {
+                        dc = V[d, wl, t, s, "dcpu"]
+                        cell = (dc == "" ? "—" : dc " ms") " · " V[d, wl, t, s, "ccpu"] " ms · " V[d, wl, t, s, "conns"]
+                    } else
+                        cell = "—"
+                    printf " %s |", cell
+                }
+                print ""
+            }
+        }
+        printf "| %s ms | peak RSS | |", d
+        for (k = 1; k <= ns; k++) {
+            s = st[k]
+            printf " %s |", ((d, s) in RSS) ? sprintf("%.1f MB", RSS[d, s] / 1024) : "—"
+        }
+        print ""
+    }
+    if (kdig != "") {
+        print ""
+        print "## The upstream path itself (0 ms delay)"
+        print ""
+        print "kdig over TLS to the proxy, three queries on one connection (+keepopen); the"
+        print "first pays the handshake, the others are warm:"
+        print ""
+        print "```"
+        while ((getline line < kdig) > 0)
+            if (line ~ /^;; (Received|From|Time)/ || line ~ /^;; .*(TLS|Time)/)
+                print line
+        print "```"
+    }
+}
+' "$CSV"
+
+# --- modules ---------------------------------------------------------------------
+echo
+echo "## NSS modules"
+echo
+echo "| module | file size | stripped | NEEDED |"
+echo "| --- | --- | --- | --- |"
+module_row() {
+    local f=$1 name=$2 size stripped needed tmp
+    [ -e "$f" ] || return 0
+    f=$(readlink -f "$f")
+    size=$(stat -c %s "$f")
+    tmp=$(mktemp)
+    if strip --strip-unneeded -o "$tmp" "$f" 2>/dev/null; then
+        stripped=$(stat -c %s "$tmp")
+    else
+        stripped="?"
+    fi
+    rm -f "$tmp"
+    needed=$(objdump -p "$f" 2>/dev/null | awk '/NEEDED/ { printf "%s%s", sep, $2; sep = ", " }')
+    printf '| %s | %s B | %s B | %s |\n' "$name" "$size" "$stripped" "${needed:-?}"
+}
+if [ -n "$MODULE_DIR" ] && [ -e "$MODULE_DIR/libnss_dot.so.2" ]; then
+    module_row "$MODULE_DIR/libnss_dot.so.2" "libnss_dot.so.2 (this build)"
+fi
+for m in dns files resolve mdns4_minimal myhostname systemd; do
+    for dir in /lib/x86_64-linux-gnu /usr/lib/x86_64-linux-gnu; do
+        if [ -e "$dir/libnss_$m.so.2" ]; then
+            module_row "$dir/libnss_$m.so.2" "libnss_$m.so.2"
+            break
+        fi
+    done
+done
+if [ -n "$MODULE_DIR" ] && [ -e "$MODULE_DIR/libnss_dot.so.2" ]; then
+    tmp=$(mktemp)
+    strip --strip-unneeded -o "$tmp" "$MODULE_DIR/libnss_dot.so.2" 2>/dev/null || cp "$MODULE_DIR/libnss_dot.so.2" "$tmp"
+    size=$(stat -c %s "$tmp")
+    rm -f "$tmp"
+    needed=$(objdump -p "$MODULE_DIR/libnss_dot.so.2" | awk '/NEEDED/ { printf "%s ", $2 }')
+    met=yes
+    if [ "$size" -ge 20480 ] || [ "$needed" != "libc.so.6 " ]; then
+        met="**no**"
+    fi
+    echo
+    echo "Target (issue 4): module under 20 KB (stripped, as packages install it) linking libc only:"
+    echo "$size B, NEEDED ${needed% }: $met."
+fi

@@ -1,0 +1,778 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# run.sh: the benchmark (make bench). nss-dot against what a user would pick
+# instead, all behind the same simulated DoT upstream, in one invocation:
+#
+#   dot       getaddrinfo -> libnss_dot.so.2 -> dot-helperd --TLS--> proxy
+#   unbound   getaddrinfo -> nss_dns -> Unbound (caching forwarder, TLS) --> proxy
+#   stubby    getaddrinfo -> nss_dns -> Stubby (strict) --TLS--> proxy
+#   resolved  getaddrinfo -> nss-resolve -> systemd-resolved (DNSOverTLS=yes) --> proxy
+#   files     getaddrinfo -> nss_files (a private hosts file): the floor of any NSS lookup
+#   unix      no NSS: one raw request/reply over a Unix socket to bench/unix-echo,
+#             the floor of any "module asks a local daemon" design
+#
+#   proxy     bench/delay-proxy: TLS with a throwaway CA, DELAY ms one way in each
+#             direction, plain TCP to an authoritative Unbound serving the zone "test."
+#
+# For each delay (default 0 and 10 ms): the proxy and every stack's daemon are
+# started fresh (cold start: the first lookup right after each daemon is ready,
+# COLD_RUNS restarts), then the workloads run with the stacks alternating:
+# cached (4 names, warmed up) and uncached (a name never asked before, from a
+# wildcard) with 1, 8 and 64 client threads. Costs: each daemon's CPU time per
+# 10,000 lookups (from /proc), its peak RSS (VmHWM), and the TLS connections
+# the proxy saw during the run.
+#
+# Everything runs inside new mount, network, UTS and PID namespaces (unshare):
+# loopback only, private /etc/hosts, nsswitch.conf, resolv.conf,
+# resolved.conf and CA bundle as bind mounts that vanish with the namespace.
+# The machine's own files are never written (bench/install-deps.sh saves and
+# restores resolv.conf and nsswitch.conf around the package install).
+#
+# Output: bench/results/bench-TIMESTAMP.csv and .md (the tables), and with
+# --update-docs the figures section of docs/BENCHMARKS.md.
+#
+# usage: run.sh [--quick] [--delays "0 10"] [--duration S] [--threads "1 8 64"]
+#               [--stacks "dot unbound stubby resolved files unix"] [--api gai|gai4|ghbn]
+#               [--cold-runs N] [--update-docs] [--keep] [--no-deps] [--debug CMD]
+# --debug CMD runs CMD (with bash -c) inside the namespace once the first
+# phase's stacks are up, instead of the workloads; "via STACK PROGRAM..." runs a
+# client of one stack there (e.g. --debug 'via resolved getent ahosts c1.test').
+# environment: top_srcdir, top_builddir (absolute; make bench sets them)
+set -eu
+
+# --- options ---------------------------------------------------------------------
+
+DELAYS="0 10"
+DURATION=3
+THREADS="1 8 64"
+STACKS="dot unbound stubby resolved files unix"
+API=gai
+COLD_RUNS=3
+UPDATE_DOCS=no
+KEEP=no
+DEPS=yes
+DEBUG_CMD=""
+ARGS="$*"
+ORIG_ARGS=("$@")
+while [ $# -gt 0 ]; do
+    case $1 in
+        --quick) DURATION=0.5 COLD_RUNS=1 ;;
+        --delays) DELAYS=$2 && shift ;;
+        --duration) DURATION=$2 && shift ;;
+        --threads) THREADS=$2 && shift ;;
+        --stacks) STACKS=$2 && shift ;;
+        --api) API=$2 && shift ;;
+        --cold-runs) COLD_RUNS=$2 && shift ;;
+        --update-docs) UPDATE_DOCS=yes ;;
+        --keep) KEEP=yes ;;
+        --no-deps) DEPS=no ;;
+        --debug) DEBUG_CMD=$2 KEEP=yes && shift ;;
+        -h | --help)
+            sed -n '2,/^set -eu/p' "$0" | sed -e 's/^# \{0,1\}//' -e '/^set -eu/d'
+            exit 0
+            ;;
+        *)
+            echo "run.sh: unknown option $1 (see --help)" >&2
+            exit 2
+            ;;
+    esac
+    shift
+done
+
+log() { printf '[bench %s] %s\n' "$(date +%T)" "$*" >&2; }
+die() {
+    log "ERROR: $*"
+    exit 1
+}
+
+here=$(cd "$(dirname "$0")" && pwd)
+: "${top_srcdir:=$(cd "$here/.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+LOADGEN=$top_builddir/bench/loadgen
+PROXY=$top_builddir/bench/delay-proxy
+ECHO_SERVER=$top_builddir/bench/unix-echo
+MODULE_DIR=$top_builddir/.libs
+DAEMON=$top_builddir/helperd/dot-helperd
+RESULTS=$top_srcdir/bench/results
+
+# --- outside the namespace: packages, checks, then re-exec inside ---------------
+
+if [ -z "${BENCH_IN_NS:-}" ]; then
+    [ "$(id -u)" -eq 0 ] || die "needs root (unshare, bind mounts, ports 53/853)"
+    t0=$(date +%s)
+    if [ "$DEPS" = yes ]; then
+        sh "$here/install-deps.sh" || die "bench/install-deps.sh failed"
+    fi
+    for f in "$LOADGEN" "$PROXY" "$ECHO_SERVER" "$DAEMON" "$MODULE_DIR/libnss_dot.so.2"; do
+        [ -e "$f" ] || die "$f is missing: run 'make bench' from the build directory"
+    done
+    for t in unshare ip ss openssl unbound kdig timeout awk; do
+        command -v "$t" >/dev/null 2>&1 || die "$t is not installed"
+    done
+    mkdir -p "$RESULTS"
+    stamp=$(date -u +%Y%m%dT%H%M%SZ)
+    if [ -n "${BENCH_VIA_MAKE:-}" ]; then
+        BENCH_COMMAND="make bench${ARGS:+ BENCH_ARGS=\"$ARGS\"}"
+    else
+        BENCH_COMMAND="bench/run.sh${ARGS:+ $ARGS}"
+    fi
+    export BENCH_STAMP=$stamp BENCH_COMMAND top_srcdir top_builddir
+    rc=0
+    BENCH_IN_NS=1 unshare -m -n -u -p -f --kill-child --mount-proc \
+        bash "$here/run.sh" "${ORIG_ARGS[@]}" --no-deps || rc=$?
+    [ -z "$DEBUG_CMD" ] || exit "$rc"
+    [ "$rc" -eq 0 ] || die "the benchmark failed (status $rc)"
+    md=$RESULTS/bench-$stamp.md
+    [ -s "$md" ] || die "no report was written"
+    elapsed=$(($(date +%s) - t0))
+    if [ "$UPDATE_DOCS" = yes ]; then
+        bash "$here/report.sh" --update-docs "$md" "$top_srcdir/docs/BENCHMARKS.md" "$elapsed"
+        log "updated docs/BENCHMARKS.md"
+    fi
+    cat "$md"
+    log "results: $RESULTS/bench-$stamp.csv and .md; total time ${elapsed} s"
+    exit 0
+fi
+export -n BENCH_IN_NS
+
+# --- inside: the namespace ----------------------------------------------------------
+
+UPSTREAM_ADDR=127.0.0.10 # authoritative Unbound, plain DNS
+PROXY_ADDR=127.0.0.11    # delay-proxy, DoT on 853
+UNBOUND_ADDR=127.0.0.21  # Unbound caching forwarder (nss_dns)
+STUBBY_ADDR=127.0.0.22   # Stubby (nss_dns)
+AUTH_NAME=dns.test
+CACHED_NAMES=c1.test,c2.test,c3.test,c4.test
+FILES_NAMES=f1.test,f2.test,f3.test,f4.test
+READY_DS=150 # deadline for a daemon to become ready, tenths of a second
+CMD_TIMEOUT=120
+
+hostname nss-dot-bench
+mount --make-rprivate /
+W=$(mktemp -d /tmp/nss-dot-bench.XXXXXX)
+ip link set lo up
+# systemd-resolved answers "network down" to everything unless a non-loopback
+# link with a routable address is up: a veth pair whose two ends are both in
+# this namespace (it leads nowhere), with an RFC 2544 benchmarking address.
+# Nothing is sent through it: every address the bench uses is on lo.
+VETH_NOTE=""
+if ! { ip link add bench0 type veth peer name bench1 && ip addr add 198.18.0.1/15 dev bench0 &&
+    ip link set bench1 up && ip link set bench0 up; } 2>"$W/veth.log"; then
+    VETH_NOTE="no veth support: $(head -n 1 "$W/veth.log")"
+fi
+PIDS=""
+declare -A DPID REASON
+
+stop_pid() {
+    local pid=$1 i=0
+    kill -TERM "$pid" 2>/dev/null || return 0
+    while kill -0 "$pid" 2>/dev/null; do
+        i=$((i + 1))
+        if [ "$i" -ge 100 ]; then
+            kill -KILL "$pid" 2>/dev/null || true
+            break
+        fi
+        sleep 0.05
+    done
+    wait "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+    local rc=$? pid
+    trap - EXIT INT TERM HUP
+    for pid in $PIDS; do
+        stop_pid "$pid"
+    done
+    if [ "$KEEP" = yes ] || [ "$rc" -ne 0 ]; then
+        log "kept $W"
+    else
+        rm -rf "$W"
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM HUP
+
+# start_bg LOG CMD...: start CMD in the background, remember its PID in LAST_PID.
+start_bg() {
+    local logf=$1
+    shift
+    "$@" >>"$logf" 2>&1 &
+    LAST_PID=$!
+    PIDS="$PIDS $LAST_PID"
+}
+
+forget_pid() {
+    local p out=""
+    for p in $PIDS; do
+        [ "$p" = "$1" ] || out="$out $p"
+    done
+    PIDS=$out
+}
+
+# wait_until PID WHAT CMD...: poll CMD every 10 ms until it succeeds; fails when
+# PID dies or after READY_DS tenths of a second.
+wait_until() {
+    local pid=$1 what=$2 i=0
+    shift 2
+    while ! "$@" 2>/dev/null; do
+        kill -0 "$pid" 2>/dev/null || {
+            log "$what: the process exited"
+            return 1
+        }
+        i=$((i + 1))
+        [ "$i" -lt $((READY_DS * 10)) ] || {
+            log "$what: not ready after $((READY_DS / 10)) s"
+            return 1
+        }
+        sleep 0.01
+    done
+}
+
+udp_bound() { [ -n "$(ss -Hlnu "src $1:53")" ]; }
+
+# Private /etc files for the whole namespace.
+cat >"$W/hosts" <<EOF
+127.0.0.1	localhost
+::1	localhost ip6-localhost ip6-loopback
+192.0.2.91	f1.test
+2001:db8::91	f1.test
+192.0.2.92	f2.test
+2001:db8::92	f2.test
+192.0.2.93	f3.test
+2001:db8::93	f3.test
+192.0.2.94	f4.test
+2001:db8::94	f4.test
+EOF
+mount --bind "$W/hosts" /etc/hosts
+# A running nscd would answer from its cache; systemd's and others' sockets
+# must not be reached: a private /run.
+mount -t tmpfs -o mode=0755 tmpfs /run
+mkdir -p /run/systemd /run/lock
+
+write_nsswitch() {
+    printf 'passwd: files\ngroup: files\nshadow: files\nhosts: %s\n' "$2" >"$1"
+}
+write_nsswitch "$W/nsswitch-dot.conf" "files dot"
+write_nsswitch "$W/nsswitch-unbound.conf" "files dns"
+write_nsswitch "$W/nsswitch-stubby.conf" "files dns"
+write_nsswitch "$W/nsswitch-resolved.conf" "files resolve"
+write_nsswitch "$W/nsswitch-files.conf" "files"
+printf 'nameserver %s\n' "$UNBOUND_ADDR" >"$W/resolv-unbound.conf"
+printf 'nameserver %s\n' "$STUBBY_ADDR" >"$W/resolv-stubby.conf"
+# Nothing listens there: a stack that fell through to plain DNS would fail.
+printf 'nameserver 127.0.0.99\n' >"$W/resolv-none.conf"
+mount --bind "$W/resolv-none.conf" /etc/resolv.conf
+
+# --- throwaway PKI: CA + certificate for dns.test -----------------------------------
+
+openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+    -subj "/CN=nss-dot bench CA" -addext "basicConstraints=critical,CA:TRUE" \
+    -addext "keyUsage=critical,keyCertSign,cRLSign" \
+    -keyout "$W/ca.key" -out "$W/ca.pem" >"$W/openssl.log" 2>&1
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$AUTH_NAME" \
+    -keyout "$W/server.key" -out "$W/server.csr" >>"$W/openssl.log" 2>&1
+printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:%s\n' \
+    "$AUTH_NAME" >"$W/leaf.ext"
+openssl x509 -req -in "$W/server.csr" -CA "$W/ca.pem" -CAkey "$W/ca.key" -days 2 \
+    -set_serial "0x$(openssl rand -hex 8)" -extfile "$W/leaf.ext" -out "$W/server.pem" \
+    >>"$W/openssl.log" 2>&1
+# systemd-resolved has no CA option: it trusts the system store, so the
+# namespace's system store is our CA alone.
+mount --bind "$W/ca.pem" /etc/ssl/certs/ca-certificates.crt
+
+# --- the upstream: an authoritative Unbound on plain port 53 --------------------------
+
+mkdir -p "$W/upstream"
+{
+    cat <<'EOF'
+$ORIGIN test.
+$TTL 3600
+@        SOA   ns.test. hostmaster.test. 1 3600 600 86400 3600
+@        NS    ns.test.
+ns       A     127.0.0.10
+*.wild   A     192.0.2.50
+*.wild   AAAA  2001:db8::50
+EOF
+    for i in 1 2 3 4; do
+        printf 'c%s A 192.0.2.%s\nc%s AAAA 2001:db8::%s\n' "$i" "$i" "$i" "$i"
+    done
+} >"$W/test.zone"
+cat >"$W/upstream.conf" <<EOF
+server:
+    username: ""
+    chroot: ""
+    directory: "$W/upstream"
+    pidfile: ""
+    use-syslog: no
+    logfile: ""
+    verbosity: 1
+    num-threads: 1
+    interface-automatic: no
+    interface: $UPSTREAM_ADDR@53
+    do-ip6: no
+    so-reuseport: no
+    incoming-num-tcp: 256
+    tcp-idle-timeout: 120000
+    access-control: 127.0.0.0/8 allow
+    module-config: "iterator"
+    do-not-query-address: 0.0.0.0/0
+    minimal-responses: yes
+    local-zone: "test." nodefault
+auth-zone:
+    name: "test."
+    zonefile: "$W/test.zone"
+    for-downstream: yes
+    for-upstream: no
+    fallback-enabled: no
+remote-control:
+    control-enable: no
+EOF
+unbound-checkconf "$W/upstream.conf" >"$W/upstream.check" 2>&1 ||
+    die "unbound-checkconf: $(cat "$W/upstream.check")"
+start_bg "$W/upstream.log" unbound -d -c "$W/upstream.conf"
+UPSTREAM_PID=$LAST_PID
+upstream_ok() { kdig @"$UPSTREAM_ADDR" +time=1 +retry=0 +short SOA test. | grep -q hostmaster; }
+wait_until "$UPSTREAM_PID" "upstream Unbound" upstream_ok || die "the upstream Unbound did not start"
+
+# --- the stacks -------------------------------------------------------------------------
+
+cat >"$W/dot.conf" <<EOF
+ca_file = "$W/ca.pem";
+upstreams = ( { address = "$PROXY_ADDR"; port = 853; auth_name = "$AUTH_NAME"; } );
+socket = "$W/dot/socket";
+control_socket = "$W/dot/control";
+user = "root";
+log_level = "info";
+EOF
+mkdir -p "$W/dot"
+
+cat >"$W/unbound.conf" <<EOF
+server:
+    username: ""
+    chroot: ""
+    directory: "$W"
+    pidfile: ""
+    use-syslog: no
+    logfile: ""
+    verbosity: 1
+    interface-automatic: no
+    interface: $UNBOUND_ADDR@53
+    do-ip6: no
+    so-reuseport: no
+    access-control: 127.0.0.0/8 allow
+    do-not-query-localhost: no
+    module-config: "iterator"
+    tls-cert-bundle: "$W/ca.pem"
+    local-zone: "test." nodefault
+forward-zone:
+    name: "."
+    forward-addr: $PROXY_ADDR@853#$AUTH_NAME
+    forward-tls-upstream: yes
+remote-control:
+    control-enable: no
+EOF
+
+mkdir -p "$W/stubby"
+cat >"$W/stubby.yml" <<EOF
+resolution_type: GETDNS_RESOLUTION_STUB
+dns_transport_list:
+  - GETDNS_TRANSPORT_TLS
+tls_authentication: GETDNS_AUTHENTICATION_REQUIRED
+tls_query_padding_blocksize: 128
+edns_client_subnet_private: 1
+round_robin_upstreams: 0
+idle_timeout: 10000
+tls_ca_file: "$W/ca.pem"
+appdata_dir: "$W/stubby"
+listen_addresses:
+  - $STUBBY_ADDR
+upstream_recursive_servers:
+  - address_data: $PROXY_ADDR
+    tls_port: 853
+    tls_auth_name: "$AUTH_NAME"
+EOF
+
+cat >"$W/resolved.conf" <<EOF
+[Resolve]
+DNS=$PROXY_ADDR#$AUTH_NAME
+Domains=~.
+FallbackDNS=
+DNSOverTLS=yes
+DNSSEC=no
+Cache=yes
+CacheFromLocalhost=yes
+DNSStubListener=no
+LLMNR=no
+MulticastDNS=no
+ReadEtcHosts=no
+EOF
+RESOLVED_BIN=""
+for f in /lib/systemd/systemd-resolved /usr/lib/systemd/systemd-resolved; do
+    [ -x "$f" ] && RESOLVED_BIN=$f && break
+done
+if [ -d /etc/systemd ]; then
+    [ -e /etc/systemd/resolved.conf ] || touch "$W/resolved.conf.empty"
+    if [ -e /etc/systemd/resolved.conf ]; then
+        mount --bind "$W/resolved.conf" /etc/systemd/resolved.conf
+    fi
+    # Drop-ins would override ours.
+    for d in /etc/systemd/resolved.conf.d /usr/lib/systemd/resolved.conf.d /run/systemd/resolved.conf.d; do
+        [ ! -d "$d" ] || mount -t tmpfs tmpfs "$d"
+    done
+fi
+
+# stack_start STACK: start the stack's daemon and wait until it is ready.
+# Sets DPID[STACK]; on failure sets REASON[STACK] and returns 1.
+stack_start() {
+    local s=$1
+    case $s in
+        dot)
+            "$DAEMON" --check-config -c "$W/dot.conf" >>"$W/dot.log" 2>&1 || {
+                REASON[dot]="dot-helperd --check-config failed"
+                return 1
+            }
+            rm -f "$W/dot/socket"
+            start_bg "$W/dot.log" "$DAEMON" -f -c "$W/dot.conf"
+            DPID[dot]=$LAST_PID
+            wait_until "$LAST_PID" dot-helperd test -S "$W/dot/socket" || {
+                REASON[dot]="dot-helperd did not start (see its log)"
+                return 1
+            }
+            ;;
+        unbound)
+            start_bg "$W/unbound.log" unbound -d -c "$W/unbound.conf"
+            DPID[unbound]=$LAST_PID
+            wait_until "$LAST_PID" "Unbound forwarder" udp_bound "$UNBOUND_ADDR" || {
+                REASON[unbound]="unbound did not start: $(tail -n 1 "$W/unbound.log")"
+                return 1
+            }
+            ;;
+        stubby)
+            command -v stubby >/dev/null 2>&1 || {
+                REASON[stubby]="stubby is not installed"
+                return 1
+            }
+            start_bg "$W/stubby.log" stubby -C "$W/stubby.yml" -v 4
+            DPID[stubby]=$LAST_PID
+            wait_until "$LAST_PID" Stubby udp_bound "$STUBBY_ADDR" || {
+                REASON[stubby]="stubby did not start: $(tail -n 1 "$W/stubby.log")"
+                return 1
+            }
+            ;;
+        resolved)
+            [ -z "$VETH_NOTE" ] || {
+                REASON[resolved]="systemd-resolved answers nothing without a non-loopback link; $VETH_NOTE"
+                return 1
+            }
+            [ -n "$RESOLVED_BIN" ] || {
+                REASON[resolved]="systemd-resolved is not installed"
+                return 1
+            }
+            [ -e /lib/x86_64-linux-gnu/libnss_resolve.so.2 ] || [ -e /usr/lib/x86_64-linux-gnu/libnss_resolve.so.2 ] || {
+                REASON[resolved]="libnss-resolve is not installed"
+                return 1
+            }
+            rm -rf /run/systemd/resolve
+            start_bg "$W/resolved.log" env SYSTEMD_LOG_TARGET=console SYSTEMD_LOG_LEVEL="${BENCH_RESOLVED_LOG_LEVEL:-info}" \
+                "$RESOLVED_BIN"
+            DPID[resolved]=$LAST_PID
+            wait_until "$LAST_PID" systemd-resolved test -S /run/systemd/resolve/io.systemd.Resolve || {
+                REASON[resolved]="systemd-resolved did not start: $(tail -n 1 "$W/resolved.log")"
+                return 1
+            }
+            ;;
+        unix)
+            rm -f "$W/echo.sock"
+            start_bg "$W/unix-echo.log" "$ECHO_SERVER" "$W/echo.sock"
+            DPID[unix]=$LAST_PID
+            wait_until "$LAST_PID" unix-echo test -S "$W/echo.sock" || {
+                REASON[unix]="unix-echo did not start"
+                return 1
+            }
+            ;;
+        files) DPID[files]="" ;;
+    esac
+}
+
+stack_stop() {
+    local pid=${DPID[$1]:-}
+    [ -n "$pid" ] || return 0
+    stop_pid "$pid"
+    forget_pid "$pid"
+    DPID[$1]=""
+}
+
+# via STACK CMD...: run CMD as a client of STACK, with the stack's
+# nsswitch.conf and resolv.conf bind-mounted in a child mount namespace.
+# The inner sh expands its own positional parameters:
+# shellcheck disable=SC2016
+via() {
+    local s=$1 resolv=$W/resolv-none.conf
+    shift
+    local env=(env -u NSS_DOT_SOCKET -u LD_LIBRARY_PATH)
+    case $s in
+        dot) env=(env NSS_DOT_SOCKET="$W/dot/socket" LD_LIBRARY_PATH="$MODULE_DIR") ;;
+        unbound | stubby) resolv=$W/resolv-$s.conf ;;
+        unix)
+            timeout -k 2 "$CMD_TIMEOUT" "$@"
+            return
+            ;;
+    esac
+    unshare -m -- sh -c 'mount --bind "$1" /etc/nsswitch.conf && mount --bind "$2" /etc/resolv.conf && shift 2 && exec "$@"' \
+        sh "$W/nsswitch-$s.conf" "$resolv" timeout -k 2 "$CMD_TIMEOUT" "${env[@]}" "$@"
+}
+
+# CPU time of a process and all its threads, in microseconds: the scheduler's
+# runtime (/proc/PID/task/*/schedstat, nanoseconds) where the kernel has it,
+# else utime+stime from /proc/PID/stat (clock ticks).
+cpu_us() {
+    local pid=$1 t sum=0 v
+    if [ -z "$pid" ] || [ ! -d "/proc/$pid" ]; then
+        echo ""
+        return
+    fi
+    if [ -r "/proc/$pid/schedstat" ]; then
+        for t in /proc/"$pid"/task/*/schedstat; do
+            read -r v _ <"$t" 2>/dev/null || v=0
+            sum=$((sum + v))
+        done
+        echo $((sum / 1000))
+    else
+        read -r -a f <"/proc/$pid/stat"
+        # Fields 14 and 15 (utime, stime), after a "(comm)" without spaces.
+        echo $(((f[13] + f[14]) * 1000000 / $(getconf CLK_TCK)))
+    fi
+}
+
+vmhwm_kb() {
+    local pid=$1
+    if [ -z "$pid" ] || [ ! -r "/proc/$pid/status" ]; then
+        echo ""
+        return
+    fi
+    awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status"
+}
+
+# The proxy's counters: SIGUSR1 makes it print a line; wait for that line.
+proxy_counters() {
+    local before after i=0
+    before=$(grep -c '^delay-proxy: stats' "$W/proxy.log" || true)
+    kill -USR1 "$PROXY_PID"
+    while :; do
+        after=$(grep -c '^delay-proxy: stats' "$W/proxy.log" || true)
+        [ "$after" -le "$before" ] || break
+        i=$((i + 1))
+        [ "$i" -lt 200 ] || {
+            echo "? ?"
+            return
+        }
+        sleep 0.01
+    done
+    grep '^delay-proxy: stats' "$W/proxy.log" | tail -n 1 |
+        sed -n 's/.*accepted=\([0-9]*\) handshakes=\([0-9]*\).*/\1 \2/p'
+}
+
+CSV=$RESULTS/bench-$BENCH_STAMP.csv
+[ -z "$DEBUG_CMD" ] || CSV=$W/debug.csv
+echo "delay_ms,workload,threads,stack,api,lookups,failures,seconds,lps,p50_us,p90_us,p99_us,max_us,mean_us,daemon_cpu_us,daemon_cpu_ms_per_10k,client_cpu_ms_per_10k,tls_conns,tls_handshakes,vmhwm_kb,note,exec_to_answer_us" >"$CSV"
+
+# kv KEY LINE: the value of KEY=... in a RESULT line.
+kv() { printf '%s\n' "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+
+# record DELAY WORKLOAD THREADS STACK OUTPUT CPU0 CPU1 "PROXY0" "PROXY1" [EXEC_NS]:
+# one CSV row from a loadgen output and the counters around it.
+record() {
+    local delay=$1 wl=$2 threads=$3 s=$4 out=$5 c0=$6 c1=$7 p0=$8 p1=$9 t_exec=${10:-}
+    local res note="" dcpu="" per10k="" conns="" hs="" n first ccpu c10k="" startup="" done_ns
+    res=$(printf '%s\n' "$out" | grep '^RESULT' || true)
+    if [ -z "$res" ]; then
+        log "  $s: no result: $(printf '%s' "$out" | tail -n 2 | tr '\n,' '  ')"
+        note="no result: $(printf '%s' "$out" | tail -n 1 | tr ',' ';')"
+        echo "$delay,$wl,$threads,$s,$API,,,,,,,,,,,,,,,,$note," >>"$CSV"
+        return 0
+    fi
+    n=$(kv lookups "$res")
+    if [ -n "$c0" ] && [ -n "$c1" ]; then
+        dcpu=$((c1 - c0))
+        [ "$n" -eq 0 ] || per10k=$(awk -v c="$dcpu" -v n="$n" 'BEGIN { printf "%.1f", c / 1000 * 10000 / n }')
+    fi
+    # shellcheck disable=SC2086
+    set -- $p0 $p1
+    if [ $# -eq 4 ] && [ "$1" != "?" ] && [ "$3" != "?" ]; then
+        conns=$(($3 - $1))
+        hs=$(($4 - $2))
+    fi
+    first=$(printf '%s\n' "$out" | sed -n 's/^  first failure: //p' | head -n 1 | tr ',' ';')
+    [ -z "$first" ] || note="first failure: $first"
+    ccpu=$(kv client_cpu_us "$res")
+    [ -z "$ccpu" ] || [ "$n" -eq 0 ] || c10k=$(awk -v c="$ccpu" -v n="$n" 'BEGIN { printf "%.1f", c / 1000 * 10000 / n }')
+    if [ -n "$t_exec" ]; then
+        done_ns=$(kv done_realtime_ns "$(printf '%s\n' "$out" | grep '^READY' || true)")
+        [ -z "$done_ns" ] || startup=$(((done_ns - t_exec) / 1000))
+    fi
+    printf '%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n' \
+        "$delay" "$wl" "$threads" "$s" "$API" "$n" "$(kv failures "$res")" "$(kv seconds "$res")" \
+        "$(kv lps "$res")" "$(kv p50_us "$res")" "$(kv p90_us "$res")" "$(kv p99_us "$res")" \
+        "$(kv max_us "$res")" "$(kv mean_us "$res")" "$dcpu" "$per10k" "$c10k" "$conns" "$hs" "" \
+        "$note" "$startup" >>"$CSV"
+    log "  $(printf '%s\n' "$out" | head -n 1)${startup:+; exec to answer $((startup / 1000)) ms}"
+}
+
+# run_load DELAY WORKLOAD THREADS STACK LOADGEN-ARGS...: one measured run.
+run_load() {
+    local delay=$1 wl=$2 threads=$3 s=$4
+    shift 4
+    local pid=${DPID[$s]:-} c0 c1 p0 p1 out
+    c0=$(cpu_us "$pid")
+    p0=$(proxy_counters)
+    out=$(via "$s" "$LOADGEN" -a "$API" -t "$threads" -l "$s" "$@" 2>&1) || true
+    c1=$(cpu_us "$pid")
+    p1=$(proxy_counters)
+    record "$delay" "$wl" "$threads" "$s" "$out" "$c0" "$c1" "$p0" "$p1"
+}
+
+# run_cold DELAY STACK K: (re)start the stack's daemon with a client already
+# waiting for it to become ready; the client's first lookup is the sample.
+run_cold() {
+    local delay=$1 s=$2 k=$3 cond p0 p1 t_exec lg_pid out
+    stack_stop "$s"
+    case $s in
+        dot)
+            rm -f "$W/dot/socket"
+            cond=path:$W/dot/socket
+            ;;
+        unbound) cond=udp:$UNBOUND_ADDR:53 ;;
+        stubby) cond=udp:$STUBBY_ADDR:53 ;;
+        resolved)
+            rm -rf /run/systemd/resolve
+            cond=path:/run/systemd/resolve/io.systemd.Resolve
+            ;;
+    esac
+    p0=$(proxy_counters)
+    start_bg "$W/cold.out" via "$s" "$LOADGEN" -a "$API" -l "$s" -n 1 -W 0 -P localhost \
+        -R "$cond" -p "cold$delay-$s-$k.wild.test"
+    lg_pid=$LAST_PID
+    t_exec=$(date +%s%N)
+    if ! stack_start "$s"; then
+        stop_pid "$lg_pid"
+        forget_pid "$lg_pid"
+        return 1
+    fi
+    wait "$lg_pid" || true
+    forget_pid "$lg_pid"
+    p1=$(proxy_counters)
+    out=$(cat "$W/cold.out")
+    : >"$W/cold.out"
+    record "$delay" cold 1 "$s" "$out" "" "" "$p0" "$p1" "$t_exec"
+}
+
+# rotate N WORDS...: the words, starting at index N mod count (stacks take turns).
+rotate() {
+    local n=$1
+    shift
+    local -a a=("$@")
+    local k c=${#a[@]}
+    for ((k = 0; k < c; k++)); do
+        printf '%s ' "${a[$(((k + n) % c))]}"
+    done
+}
+
+DNS_STACKS=""
+FLOOR_STACKS=""
+for s in $STACKS; do
+    case $s in
+        dot | unbound | stubby | resolved) DNS_STACKS="$DNS_STACKS $s" ;;
+        files | unix) FLOOR_STACKS="$FLOOR_STACKS $s" ;;
+        *) die "unknown stack $s" ;;
+    esac
+done
+
+# --- the phases: one per delay --------------------------------------------------------
+
+for delay in $DELAYS; do
+    log "=== one-way delay $delay ms (round trip $((2 * delay)) ms)"
+    rm -f "$W/proxy.ready"
+    start_bg "$W/proxy.log" "$PROXY" -l "$PROXY_ADDR:853" -u "$UPSTREAM_ADDR:53" \
+        -c "$W/server.pem" -k "$W/server.key" -d "$delay" -r "$W/proxy.ready"
+    PROXY_PID=$LAST_PID
+    wait_until "$PROXY_PID" delay-proxy test -e "$W/proxy.ready" || die "delay-proxy did not start"
+    if [ "$delay" = 0 ]; then
+        # The upstream path's own cost, from a DoT client: a warm query.
+        kdig @"$PROXY_ADDR" -p 853 +tls-ca="$W/ca.pem" +tls-hostname="$AUTH_NAME" +keepopen \
+            A c1.test A c2.test A c3.test >"$W/kdig.out" 2>&1 || true
+        grep -E ';; (Received|From)|Time' "$W/kdig.out" | head -n 6 >&2 || true
+    fi
+
+    # Cold start, COLD_RUNS times per stack; the last instance stays up.
+    for s in $DNS_STACKS; do
+        [ -z "${REASON[$s]:-}" ] || continue
+        for ((k = 1; k <= COLD_RUNS; k++)); do
+            run_cold "$delay" "$s" "$k" || {
+                log "$s: cannot run: ${REASON[$s]}"
+                stack_stop "$s"
+                break
+            }
+        done
+    done
+    for s in $FLOOR_STACKS; do
+        [ -z "${REASON[$s]:-}" ] || continue
+        stack_stop "$s"
+        stack_start "$s" || {
+            log "$s: cannot run: ${REASON[$s]}"
+            stack_stop "$s"
+        }
+    done
+
+    if [ -n "$DEBUG_CMD" ]; then
+        export W LOADGEN MODULE_DIR CMD_TIMEOUT
+        export -f via
+        bash -c "$DEBUG_CMD" || log "--debug command failed with status $?"
+        exit 0
+    fi
+
+    w=0
+    for wl in cached uncached; do
+        for threads in $THREADS; do
+            w=$((w + 1))
+            # shellcheck disable=SC2046,SC2086
+            for s in $(rotate "$w" $DNS_STACKS $FLOOR_STACKS); do
+                [ -z "${REASON[$s]:-}" ] || continue
+                case $wl/$s in
+                    uncached/files | uncached/unix) continue ;;
+                    cached/files)
+                        run_load "$delay" "$wl" "$threads" "$s" -d "$DURATION" -N "$FILES_NAMES" ;;
+                    cached/unix)
+                        run_load "$delay" "$wl" "$threads" "$s" -d "$DURATION" -a unix \
+                            -S "$W/echo.sock" -N "$CACHED_NAMES" ;;
+                    cached/*)
+                        # Fill the stack's cache (A and AAAA of each name) first.
+                        via "$s" "$LOADGEN" -a "$API" -n 8 -W 0 -N "$CACHED_NAMES" >/dev/null 2>&1 || true
+                        run_load "$delay" "$wl" "$threads" "$s" -d "$DURATION" -W 2 -N "$CACHED_NAMES" ;;
+                    uncached/*)
+                        run_load "$delay" "$wl" "$threads" "$s" -d "$DURATION" -W 1 \
+                            -p "u$delay-$s-$threads-%t-%i.wild.test" ;;
+                esac
+            done
+        done
+    done
+
+    # Peak RSS of each daemon over the phase, then stop everything.
+    for s in $DNS_STACKS $FLOOR_STACKS; do
+        hwm=$(vmhwm_kb "${DPID[$s]:-}")
+        [ -z "$hwm" ] || echo "$delay,rss,,$s,,,,,,,,,,,,,,,,$hwm,," >>"$CSV"
+        stack_stop "$s"
+    done
+    stop_pid "$PROXY_PID"
+    forget_pid "$PROXY_PID"
+    tail -n 1 "$W/proxy.log" >&2
+done
+
+for s in $STACKS; do
+    [ -z "${REASON[$s]:-}" ] || echo ",unavailable,,$s,,,,,,,,,,,,,,,,,${REASON[$s]//,/;}," >>"$CSV"
+done
+cp "$W/kdig.out" "$W/kdig-warm.txt" 2>/dev/null || true
+bash "$here/report.sh" --csv "$CSV" --kdig "$W/kdig-warm.txt" --module-dir "$MODULE_DIR" \
+    --command "$BENCH_COMMAND" >"${CSV%.csv}.md"
