@@ -18,9 +18,9 @@
 #include "log.h"
 
 #define CONFIG_MAX_UPSTREAMS 16
-#define CONFIG_MAX_PINS 8
-#define CONFIG_MAX_SEARCH 6
-#define CONFIG_DEFAULT_PATH SYSCONFDIR "/dot-helperd.conf"
+#define CONFIG_MAX_PINS      8
+#define CONFIG_MAX_SEARCH    6
+#define CONFIG_DEFAULT_PATH  SYSCONFDIR "/dot-helperd.conf"
 
 enum dot_mode { DOT_MODE_STRICT = 0, DOT_MODE_OPPORTUNISTIC = 1 };
 enum dot_selection { DOT_SELECT_ORDERED = 0, DOT_SELECT_ROUND_ROBIN = 1, DOT_SELECT_FASTEST = 2 };
@@ -28,9 +28,9 @@ enum dot_selection { DOT_SELECT_ORDERED = 0, DOT_SELECT_ROUND_ROBIN = 1, DOT_SEL
 struct config_upstream {
     struct sockaddr_storage addr; /* address + port, ready for connect() */
     socklen_t addr_len;
-    char address[64];             /* as written, for logs */
-    uint16_t port;                /* default 853 */
-    char *auth_name;              /* NULL when absent */
+    char address[64]; /* as written, for logs */
+    uint16_t port;    /* default 853 */
+    char *auth_name;  /* NULL when absent */
     size_t n_pins;
     uint8_t pins[CONFIG_MAX_PINS][32]; /* SHA-256 of the DER SubjectPublicKeyInfo */
 };
@@ -59,11 +59,11 @@ struct config {
         unsigned negative_ttl;  /* default 300 */
         unsigned serve_stale_s; /* default 0 */
     } cache;
-    bool padding; /* default true */
+    bool padding;    /* default true */
     bool search_set; /* false: take search/ndots from /etc/resolv.conf */
     char *search[CONFIG_MAX_SEARCH];
     size_t n_search;
-    int ndots; /* -1 when not set; 0..15 */
+    int ndots;                 /* -1 when not set; 0..15 */
     char *socket_path;         /* default DOT_DEFAULT_SOCKET */
     char *control_socket_path; /* default /run/dot-helperd/control */
     char *user;                /* default "dot-helperd" */

@@ -22,26 +22,26 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define DNS_TYPE_A 1
-#define DNS_TYPE_CNAME 5
-#define DNS_TYPE_SOA 6
-#define DNS_TYPE_PTR 12
-#define DNS_TYPE_AAAA 28
-#define DNS_TYPE_OPT 41
-#define DNS_CLASS_IN 1
+#define DNS_TYPE_A         1
+#define DNS_TYPE_CNAME     5
+#define DNS_TYPE_SOA       6
+#define DNS_TYPE_PTR       12
+#define DNS_TYPE_AAAA      28
+#define DNS_TYPE_OPT       41
+#define DNS_CLASS_IN       1
 
-#define DNS_RCODE_NOERROR 0
-#define DNS_RCODE_FORMERR 1
+#define DNS_RCODE_NOERROR  0
+#define DNS_RCODE_FORMERR  1
 #define DNS_RCODE_SERVFAIL 2
 #define DNS_RCODE_NXDOMAIN 3
-#define DNS_RCODE_REFUSED 5
+#define DNS_RCODE_REFUSED  5
 
-#define DNS_HEADER_LEN 12
-#define DNS_MAX_MESSAGE 65535
-#define DNS_NAME_MAX_WIRE 255
+#define DNS_HEADER_LEN     12
+#define DNS_MAX_MESSAGE    65535
+#define DNS_NAME_MAX_WIRE  255
 /* Longest presentation form: every octet escaped as \DDD. */
 #define DNS_NAME_MAX_TEXT 1020
-#define DNS_CHAIN_MAX 16 /* CNAME hops followed before giving up (loop) */
+#define DNS_CHAIN_MAX     16 /* CNAME hops followed before giving up (loop) */
 
 struct dns_query_opts {
     uint16_t udp_size;  /* advertised EDNS buffer size, e.g. 1232 */
@@ -63,7 +63,7 @@ int dns_reverse_name(int family, const uint8_t *addr, char *buf, size_t buflen);
 struct dns_rr {
     uint16_t type; /* DNS_TYPE_A, AAAA, CNAME or PTR */
     uint32_t ttl;
-    char *owner;   /* presentation form, points into the message's name arena */
+    char *owner; /* presentation form, points into the message's name arena */
     union {
         uint8_t in4[4];
         uint8_t in6[16];
@@ -76,7 +76,7 @@ struct dns_msg {
     uint16_t flags; /* the 16 header flag bits, rcode in the low 4 */
     uint16_t rcode; /* extended with the OPT record's upper bits when present (12 bits) */
     bool tc;
-    char *qname;    /* the question as the server echoed it */
+    char *qname; /* the question as the server echoed it */
     uint16_t qtype, qclass;
     uint16_t ancount; /* the header's count: records of every type and class */
     size_t n_answers;
@@ -86,7 +86,7 @@ struct dns_msg {
     uint32_t soa_minimum; /* its MINIMUM field */
     bool has_keepalive;
     uint16_t keepalive_100ms; /* the server's edns-tcp-keepalive timeout */
-    char *arena_;           /* owned storage for the names */
+    char *arena_;             /* owned storage for the names */
 };
 
 /* Parses a response (no TCP length prefix). Rejects messages without QR, with
@@ -100,12 +100,12 @@ void dns_msg_free(struct dns_msg *m);
  * at most DNS_CHAIN_MAX hops; then take every record of qtype owned by the
  * final name. */
 struct dns_answer {
-    const char *canonical;          /* final name (points into the msg), never NULL on success */
+    const char *canonical; /* final name (points into the msg), never NULL on success */
     size_t n_aliases;
     const char *aliases[DNS_CHAIN_MAX]; /* owners of the CNAMEs followed, in order */
     size_t n_records;
-    const struct dns_rr **records;  /* malloc'd array of pointers into msg->answers */
-    uint32_t ttl;                   /* smallest TTL among CNAMEs followed and records */
+    const struct dns_rr **records; /* malloc'd array of pointers into msg->answers */
+    uint32_t ttl;                  /* smallest TTL among CNAMEs followed and records */
 };
 
 /* 0 on success (n_records may be 0: NODATA), -ELOOP for a chain longer than

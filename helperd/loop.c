@@ -106,6 +106,14 @@ void loop_io_del(struct loop *l, struct loop_io *io) {
     io->fd = -1;
 }
 
+void loop_io_close(struct loop *l, struct loop_io *io) {
+    (void)l;
+    if (io->fd < 0)
+        return;
+    close(io->fd);
+    io->fd = -1;
+}
+
 static void heap_swap(struct loop *l, size_t a, size_t b) {
     struct loop_timer *t = l->heap[a];
     l->heap[a] = l->heap[b];

@@ -39,6 +39,9 @@ int loop_io_add(struct loop *l, struct loop_io *io, int fd, uint32_t events,
 int loop_io_mod(struct loop *l, struct loop_io *io, uint32_t events);
 /* Unregisters (does not close) io->fd and sets io->fd = -1. No-op when unregistered. */
 void loop_io_del(struct loop *l, struct loop_io *io);
+/* Closes io->fd, which leaves the epoll set with it (the daemon never
+ * duplicates these descriptors), and sets io->fd = -1. */
+void loop_io_close(struct loop *l, struct loop_io *io);
 
 /* (Re)arms t to fire once at when (absolute ms). */
 void loop_timer_at(struct loop *l, struct loop_timer *t, int64_t when,

@@ -91,6 +91,8 @@ struct daemon {
     struct loop *loop;
     struct upstream_pool *pool;
     struct resolver *resolver;
+    const struct config *cfg;
+    int rc;
 };
 
 static void log_stats(const struct daemon *d) {
@@ -128,6 +130,23 @@ static void on_signal(int signo, void *userdata) {
     }
     log_info("signal %d: shutting down", signo);
     loop_quit(d->loop);
+}
+
+/* The prewarm connections are up (or failed): only now does the socket
+ * appear under its name, so the first lookup pays no handshake. */
+static void on_warm(void *userdata) {
+    struct daemon *d = userdata;
+    int r = server_publish(d->cfg->socket_path);
+    if (r < 0) {
+        log_error("cannot publish %s: %s", d->cfg->socket_path, strerror(-r));
+        d->rc = 1;
+        loop_quit(d->loop);
+        return;
+    }
+    log_info("dot-helperd %s ready on %s with %zu upstream(s), %s mode", PACKAGE_VERSION,
+             d->cfg->socket_path, d->cfg->n_upstreams,
+             d->cfg->mode == DOT_MODE_STRICT ? "strict" : "opportunistic");
+    notify_ready();
 }
 
 static void on_network_change(void *userdata) {
@@ -231,14 +250,13 @@ int main(int argc, char **argv) {
         log_warn("daemon");
         goto out;
     }
-    log_info("dot-helperd %s listening on %s with %zu upstream(s), %s mode", PACKAGE_VERSION,
-             cfg->socket_path, cfg->n_upstreams,
-             cfg->mode == DOT_MODE_STRICT ? "strict" : "opportunistic");
-    notify_ready();
-    rc = loop_run(loop) < 0 ? 1 : 0;
+    d.cfg = cfg;
+    upstream_pool_when_warm(pool, on_warm, &d);
+    rc = loop_run(loop) < 0 ? 1 : d.rc;
     log_stats(&d);
-    unlink(cfg->socket_path);
 out:
+    if (listen_fd >= 0 || server)
+        server_unlink(cfg->socket_path);
     netwatch_free(netwatch);
     server_free(server);
     resolver_free(resolver);

@@ -66,6 +66,7 @@ struct resolver_job {
     unsigned n_subs;
     struct loop_timer timer; /* deadline, or "deliver now" once complete */
     bool complete, running, found, started;
+    bool starting;  /* inside resolver_start(): completion is delivered on return */
     uint8_t status; /* when complete and not found */
 };
 
@@ -532,9 +533,13 @@ static void job_on_timer(struct loop_timer *t);
 
 static void job_complete(struct resolver_job *job) {
     job->complete = true;
-    /* Deliver from the loop, never from inside resolver_start() or an
-     * upstream callback, so callers never see re-entrant completions. */
-    loop_timer_at(job->r->loop, &job->timer, loop_now(job->r->loop), job_on_timer);
+    /* A job answered inside resolver_start() (the cache, a bad name) is
+     * delivered as it returns; otherwise from the loop, never from inside
+     * an upstream callback, so callers never see re-entrant completions. */
+    if (job->starting)
+        loop_timer_cancel(job->r->loop, &job->timer);
+    else
+        loop_timer_at(job->r->loop, &job->timer, loop_now(job->r->loop), job_on_timer);
 }
 
 /* Moves the job on as far as it goes without waiting. */
@@ -689,6 +694,31 @@ static void job_on_timer(struct loop_timer *t) {
     job_deliver(job);
 }
 
+/* Runs the first steps of a job; a job that completed there (cache hits,
+ * bad names) is delivered now, before resolver_start() returns. */
+static int job_begin(struct resolver_job *job, struct resolver_job **ret_job) {
+    job->starting = true;
+    *ret_job = job;
+    if (job->req.op == IPC_OP_BYNAME && !dname_valid(job->req.name)) {
+        /* Bad names are answered NOTFOUND without a query. */
+        job->status = IPC_STATUS_NXDOMAIN;
+        job_complete(job);
+    } else {
+        if (job->req.op == IPC_OP_BYNAME) {
+            job->conf = job->r->search;
+            job->conf->refs++;
+            search_begin(&job->it, job->conf, job->req.name);
+        }
+        job_step(job);
+    }
+    job->starting = false;
+    if (job->complete) {
+        *ret_job = NULL;
+        job_deliver(job);
+    }
+    return 0;
+}
+
 int resolver_start(struct resolver *r, const struct ipc_request *req, resolver_cb cb,
                    void *userdata, struct resolver_job **ret_job) {
     struct resolver_job *job = calloc(1, sizeof(*job));
@@ -710,20 +740,6 @@ int resolver_start(struct resolver *r, const struct ipc_request *req, resolver_c
             job_free(job);
             return -EINVAL;
         }
-        *ret_job = job;
-        job_step(job);
-        return 0;
     }
-    *ret_job = job;
-    if (!dname_valid(req->name)) {
-        /* Bad names are answered NOTFOUND without a query. */
-        job->status = IPC_STATUS_NXDOMAIN;
-        job_complete(job);
-        return 0;
-    }
-    job->conf = r->search;
-    job->conf->refs++;
-    search_begin(&job->it, job->conf, job->req.name);
-    job_step(job);
-    return 0;
+    return job_begin(job, ret_job);
 }

@@ -28,9 +28,10 @@
 struct resolver;
 struct resolver_job;
 
-/* Receives the encoded reply frame (valid during the call). Never called
- * before resolver_start() returns; not called after resolver_cancel(). The
- * job is gone once it has been called. */
+/* Receives the encoded reply frame (valid during the call). Called exactly
+ * once per job unless resolver_cancel(): either before resolver_start()
+ * returns (an answer that needed no upstream: *ret_job is then NULL), or
+ * later from the loop. The job is gone once it has been called. */
 typedef void (*resolver_cb)(void *userdata, const uint8_t *frame, size_t len);
 
 struct resolver_stats {

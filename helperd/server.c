@@ -56,10 +56,7 @@ static void client_close(struct client *c) {
     resolver_cancel(c->job);
     c->job = NULL;
     loop_timer_cancel(s->loop, &c->timer);
-    int fd = c->io.fd;
-    loop_io_del(s->loop, &c->io);
-    if (fd >= 0)
-        close(fd);
+    loop_io_close(s->loop, &c->io);
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -89,15 +86,35 @@ static void client_write(struct client *c) {
     client_close(c);
 }
 
+/* Sends the reply frame: straight from the caller's buffer when the socket
+ * takes it all (the usual case), else the rest is kept and sent on EPOLLOUT. */
 static void client_reply(struct client *c, const uint8_t *frame, size_t len) {
-    c->wbuf = malloc(len);
+    size_t off = 0;
+    while (off < len) {
+        ssize_t n = send(c->io.fd, frame + off, len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            break;
+        if (n < 0) {
+            client_close(c); /* the client went away */
+            return;
+        }
+        off += (size_t)n;
+    }
+    if (off == len) {
+        client_close(c);
+        return;
+    }
+    c->wbuf = malloc(len - off);
     if (!c->wbuf) {
         client_close(c);
         return;
     }
-    memcpy(c->wbuf, frame, len);
-    c->wlen = len;
-    client_write(c);
+    memcpy(c->wbuf, frame + off, len - off);
+    c->wlen = len - off;
+    c->woff = 0;
+    loop_io_mod(c->srv->loop, &c->io, EPOLLOUT);
 }
 
 static void client_reply_status(struct client *c, uint8_t status) {
@@ -124,20 +141,24 @@ static void client_got_request(struct client *c, uint8_t op) {
         client_close(c);
         return;
     }
-    /* Waiting for the resolver now: stop reading (a second request on the
-     * same connection is not part of the protocol) but notice a hang-up. */
-    loop_io_mod(c->srv->loop, &c->io, EPOLLRDHUP);
     loop_timer_cancel(c->srv->loop, &c->timer);
     if (req.op == IPC_OP_BYNAME)
         log_debug("lookup %s (family %u)", req.name, req.family);
+    /* A cached answer comes back before resolver_start() returns (and the
+     * client may be gone then): only a job still running needs more. */
     if (resolver_start(c->srv->resolver, &req, on_resolved, c, &c->job) < 0)
         client_reply_status(c, IPC_STATUS_TRYAGAIN);
+    else if (c->job)
+        /* Waiting for the upstreams: stop reading (a second request on the
+         * same connection is not part of the protocol) but notice a hang-up. */
+        loop_io_mod(c->srv->loop, &c->io, EPOLLRDHUP);
 }
 
+/* Reads what has arrived: the module sends its whole request at once, so
+ * this is usually one recv(). Anything past the one request is garbage. */
 static void client_read(struct client *c) {
     for (;;) {
-        size_t want = c->need ? c->need - c->rlen : IPC_HEADER_LEN - c->rlen;
-        ssize_t n = recv(c->io.fd, c->rbuf + c->rlen, want, MSG_DONTWAIT);
+        ssize_t n = recv(c->io.fd, c->rbuf + c->rlen, sizeof(c->rbuf) - c->rlen, MSG_DONTWAIT);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -147,7 +168,7 @@ static void client_read(struct client *c) {
             return;
         }
         c->rlen += (size_t)n;
-        if (!c->need && c->rlen == IPC_HEADER_LEN) {
+        if (!c->need && c->rlen >= IPC_HEADER_LEN) {
             uint8_t op = 0;
             int len = ipc_header_decode(c->rbuf, &op, IPC_MAX_REQUEST_BODY);
             if (len == -EPROTO) {
@@ -161,6 +182,11 @@ static void client_read(struct client *c) {
                 return;
             }
             c->need = IPC_HEADER_LEN + (size_t)len;
+        }
+        if (c->need && c->rlen > c->need) {
+            log_debug("trailing bytes on the lookup socket");
+            client_close(c);
+            return;
         }
         if (c->need && c->rlen == c->need) {
             client_got_request(c, c->rbuf[3]);
@@ -269,24 +295,40 @@ void server_free(struct server *s) {
     free(s);
 }
 
+static int tmp_path(const char *path, char *buf, size_t len) {
+    return snprintf(buf, len, "%s.new", path) >= (int)len ? -ENAMETOOLONG : 0;
+}
+
 int server_listen(const char *path) {
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    char tmp[sizeof(sa.sun_path)];
-    if (snprintf(tmp, sizeof(tmp), "%s.new", path) >= (int)sizeof(tmp))
+    if (tmp_path(path, sa.sun_path, sizeof(sa.sun_path)) < 0)
         return -ENAMETOOLONG;
-    memcpy(sa.sun_path, tmp, strlen(tmp) + 1);
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -errno;
-    unlink(tmp);
+    unlink(sa.sun_path);
     int r = 0;
-    if (bind(fd, (const struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(tmp, 0666) < 0 ||
-        listen(fd, SOMAXCONN) < 0 || rename(tmp, path) < 0)
+    if (bind(fd, (const struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(sa.sun_path, 0666) < 0 ||
+        listen(fd, SOMAXCONN) < 0)
         r = -errno;
     if (r < 0) {
-        unlink(tmp);
+        unlink(sa.sun_path);
         close(fd);
         return r;
     }
     return fd;
+}
+
+int server_publish(const char *path) {
+    char tmp[sizeof(((struct sockaddr_un *)0)->sun_path)];
+    if (tmp_path(path, tmp, sizeof(tmp)) < 0)
+        return -ENAMETOOLONG;
+    return rename(tmp, path) < 0 ? -errno : 0;
+}
+
+void server_unlink(const char *path) {
+    char tmp[sizeof(((struct sockaddr_un *)0)->sun_path)];
+    unlink(path);
+    if (tmp_path(path, tmp, sizeof(tmp)) == 0)
+        unlink(tmp);
 }

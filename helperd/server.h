@@ -21,7 +21,12 @@ int server_new(struct loop *l, const struct config *cfg, struct resolver *r, int
                struct server **ret_server);
 void server_free(struct server *s);
 
-/* Opens a listening socket at path: bound under a temporary name, made
- * mode 0666, and renamed into place once it listens, so that a client never
- * finds a socket that refuses it. Returns the fd or -errno. */
+/* Opens a listening socket for path, bound under a temporary name
+ * (path + ".new") and made mode 0666; server_publish() renames it into place
+ * once the daemon is ready, so that a client never finds a socket that
+ * refuses it or a daemon still connecting to its upstreams. Returns the fd
+ * or -errno. */
 int server_listen(const char *path);
+int server_publish(const char *path);
+/* Removes the socket, published or not. */
+void server_unlink(const char *path);

@@ -66,6 +66,7 @@ struct conn {
     struct upstream_query *queries; /* on this connection, sent or waiting for the handshake */
     unsigned n_queries;
     bool answered; /* has carried at least one answer */
+    bool warming;  /* opened by prewarm, handshake not finished yet */
     bool dead;     /* closed; memory freed after this loop iteration */
     int connect_err;
     int64_t keepalive_ms; /* the server's RFC 7828 idle timeout, -1 when not said */
@@ -102,6 +103,10 @@ struct upstream_pool {
     size_t n_ups;
     unsigned rr_next;
     unsigned fastest_count;
+    unsigned warming; /* prewarm connections not finished yet */
+    struct loop_timer warm_timer;
+    void (*on_warm)(void *);
+    void *warm_userdata;
     struct upstream_stats stats;
 };
 
@@ -119,6 +124,25 @@ static struct conn *conn_open(struct upstream *up, bool plain);
     ((struct upstream_query *)((char *)(t)-offsetof(struct upstream_query, timer)))
 
 /* --- connections ------------------------------------------------------------------------- */
+
+static void pool_on_warm(struct loop_timer *t) {
+    struct upstream_pool *p =
+        (struct upstream_pool *)((char *)t - offsetof(struct upstream_pool, warm_timer));
+    void (*cb)(void *) = p->on_warm;
+    p->on_warm = NULL;
+    if (cb)
+        cb(p->warm_userdata);
+}
+
+/* A prewarm connection is done (ready or failed). */
+static void conn_warmed(struct conn *c) {
+    struct upstream_pool *p = c->pool;
+    if (!c->warming)
+        return;
+    c->warming = false;
+    if (--p->warming == 0 && p->on_warm)
+        loop_timer_at(p->loop, &p->warm_timer, loop_now(p->loop), pool_on_warm);
+}
 
 /* How long an idle connection is kept: our limit, or sooner when the server
  * asked (keepalive) or has shown that it closes idle connections sooner. */
@@ -179,6 +203,7 @@ void upstream_query_cancel(struct upstream_query *q) {
 
 static void conn_close(struct conn *c) {
     struct upstream *up = c->up;
+    conn_warmed(c);
     for (struct conn **pp = &up->conns; *pp; pp = &(*pp)->next)
         if (*pp == c) {
             *pp = c->next;
@@ -581,6 +606,7 @@ static void conn_ready(struct conn *c) {
     struct upstream_pool *p = c->pool;
     c->state = CONN_READY;
     loop_timer_cancel(p->loop, &c->timer);
+    conn_warmed(c);
     if (c->tls) {
         p->stats.handshakes++;
         if (tls_conn_resumed(c->tls))
@@ -796,8 +822,20 @@ static void pool_prewarm(struct upstream_pool *p) {
     if (!p->cfg->pool.prewarm)
         return;
     for (size_t i = 0; i < p->n_ups; i++)
-        if (!p->ups[i].conns && upstream_routable(&p->ups[i]))
-            conn_open(&p->ups[i], false);
+        if (!p->ups[i].conns && upstream_routable(&p->ups[i])) {
+            struct conn *c = conn_open(&p->ups[i], false);
+            if (c) {
+                c->warming = true;
+                p->warming++;
+            }
+        }
+}
+
+void upstream_pool_when_warm(struct upstream_pool *p, void (*on_warm)(void *), void *userdata) {
+    p->on_warm = on_warm;
+    p->warm_userdata = userdata;
+    if (p->warming == 0)
+        loop_timer_at(p->loop, &p->warm_timer, loop_now(p->loop), pool_on_warm);
 }
 
 int upstream_pool_new(struct loop *l, const struct config *cfg, struct tls_ctx *tls,
@@ -843,6 +881,7 @@ void upstream_pool_free(struct upstream_pool *p) {
         loop_timer_cancel(p->loop, &up->probe_timer);
         tls_session_free(up->session);
     }
+    loop_timer_cancel(p->loop, &p->warm_timer);
     free(p);
 }
 

@@ -60,6 +60,14 @@ void upstream_query_cancel(struct upstream_query *q);
 
 void upstream_pool_stats(const struct upstream_pool *p, struct upstream_stats *ret_stats);
 
+/* Calls on_warm(userdata) once, from the loop, when every connection that
+ * prewarm opened at start has finished its handshake or failed (bounded by
+ * timeouts.connect_ms); at once when prewarm is off or nothing is routable.
+ * The daemon publishes its socket then, so the first lookup pays no
+ * handshake. */
+void upstream_pool_when_warm(struct upstream_pool *p, void (*on_warm)(void *userdata),
+                             void *userdata);
+
 /* The host's addresses or routes changed: forget backoff and route checks,
  * close idle connections (they may sit on a dead path) and prewarm again. */
 void upstream_pool_network_changed(struct upstream_pool *p);

@@ -119,29 +119,47 @@ static int connect_daemon(int64_t deadline) {
     }
 }
 
+/* Most replies are small: one recv() into this much takes the whole frame. */
+#define FIRST_READ 1024
+
 int nss_client_transact(const uint8_t *req, size_t req_len, uint8_t **ret_body, size_t *ret_len) {
     int64_t deadline = now_ms() + NSS_DOT_DEADLINE_MS;
     int fd = connect_daemon(deadline);
     if (fd < 0)
         return fd;
 
-    uint8_t hdr[IPC_HEADER_LEN];
+    uint8_t first[FIRST_READ];
+    size_t got = 0;
     uint8_t *body = NULL;
     uint8_t op = 0;
     int r = send_all(fd, req, req_len, deadline);
+    /* The header, and with it as much of the body as has arrived. */
+    while (r == 0 && got < IPC_HEADER_LEN) {
+        r = wait_fd(fd, POLLIN, deadline);
+        if (r < 0)
+            break;
+        ssize_t n = recv(fd, first + got, sizeof(first) - got, MSG_DONTWAIT);
+        if (n == 0)
+            r = -EPROTO; /* the daemon closed before a whole reply */
+        else if (n < 0 && errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK)
+            r = -errno;
+        else if (n > 0)
+            got += (size_t)n;
+    }
     if (r == 0)
-        r = recv_all(fd, hdr, sizeof(hdr), deadline);
-    if (r == 0)
-        r = ipc_header_decode(hdr, &op, IPC_MAX_REPLY_BODY);
+        r = ipc_header_decode(first, &op, IPC_MAX_REPLY_BODY);
     if (r >= 0 && op != IPC_OP_REPLY)
         r = -EBADMSG;
     if (r >= 0) {
-        size_t len = (size_t)r;
-        body = malloc(len ? len : 1);
-        if (!body)
+        size_t len = (size_t)r, have = got - IPC_HEADER_LEN;
+        if (have > len) {
+            r = -EBADMSG; /* more than one frame: not our daemon */
+        } else if (!(body = malloc(len ? len : 1))) {
             r = -ENOMEM;
-        else
-            r = recv_all(fd, body, len, deadline);
+        } else {
+            memcpy(body, first + IPC_HEADER_LEN, have);
+            r = recv_all(fd, body + have, len - have, deadline);
+        }
         if (r == 0) {
             *ret_body = body;
             *ret_len = len;

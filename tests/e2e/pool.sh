@@ -3,7 +3,8 @@
 #
 # pool.sh: the upstream connection pool (issue 5), against dot-peer.c test
 # upstreams that answer any name (so nothing is ever "cached"):
-#   1. 200 sequential lookups use one TLS handshake (the prewarmed one);
+#   1. the socket appears only once the prewarmed TLS connection is up, and
+#      200 sequential lookups use that one TLS handshake;
 #   2. 200 concurrent lookups from 50 clients use at most
 #      connections_per_upstream connections;
 #   3. an upstream that closes after every answer still serves every lookup;
@@ -118,6 +119,13 @@ answer_of() { e2e_via dot getent ahostsv4 "$1" 2>/dev/null | awk 'NR == 1 {print
 peer a 127.0.0.1 853 --cert "$d/server.pem" --key "$d/server.key"
 config "$d/c1.conf" strict 127.0.0.1@dns.test
 e2e_start_daemon "$d/c1.conf"
+# Prewarm: the socket appears only once the TLS connection is up.
+if awk '/TLS to 127.0.0.1 port 853 established/ {tls = NR} /ready on/ {ready = NR}
+        END {exit !(tls && ready && tls < ready)}' "$d/helperd.log"; then
+    ok "prewarm: the TLS connection was up before the socket appeared"
+else
+    fail "prewarm: the socket appeared before the TLS connection was up"
+fi
 failures=$(lookups 200 seq)
 hs=$(stats handshakes)
 [ "$failures" = 0 ] && [ "$hs" = 1 ] && [ "$(count a handshake)" = 1 ] &&
