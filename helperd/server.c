@@ -28,6 +28,7 @@ struct client {
     uint8_t *wbuf;
     size_t wlen, woff;
     struct resolver_job *job;
+    bool watched; /* in the loop's epoll set */
 };
 
 struct server {
@@ -44,6 +45,23 @@ struct server {
 #define CLIENT_OF_TIMER(p) ((struct client *)((char *)(p)-offsetof(struct client, timer)))
 #define SERVER_OF_IO(p)    ((struct server *)((char *)(p)-offsetof(struct server, listen_io)))
 #define SERVER_OF_TIMER(p) ((struct server *)((char *)(p)-offsetof(struct server, pause_timer)))
+
+static void client_close(struct client *c);
+static void client_on_io(struct loop_io *io, uint32_t revents);
+
+/* Waits for events on the client: it joins the epoll set only when it has
+ * to wait at all. False when that failed (the client is closed then). */
+static bool client_watch(struct client *c, uint32_t events) {
+    int r = c->watched ? loop_io_mod(c->srv->loop, &c->io, events)
+                       : loop_io_add(c->srv->loop, &c->io, c->io.fd, events, client_on_io);
+    if (r < 0) {
+        log_warnx("cannot watch a client: %s", strerror(-r));
+        client_close(c);
+        return false;
+    }
+    c->watched = true;
+    return true;
+}
 
 static void client_free_mem(void *p) {
     struct client *c = p;
@@ -76,7 +94,7 @@ static void client_write(struct client *c) {
             if (errno == EINTR)
                 continue;
             if (errno == EAGAIN || errno == EWOULDBLOCK) {
-                loop_io_mod(c->srv->loop, &c->io, EPOLLOUT);
+                client_watch(c, EPOLLOUT);
                 return;
             }
             break; /* the client went away: nothing more to do for it */
@@ -114,7 +132,7 @@ static void client_reply(struct client *c, const uint8_t *frame, size_t len) {
     memcpy(c->wbuf, frame + off, len - off);
     c->wlen = len - off;
     c->woff = 0;
-    loop_io_mod(c->srv->loop, &c->io, EPOLLOUT);
+    client_watch(c, EPOLLOUT);
 }
 
 static void client_reply_status(struct client *c, uint8_t status) {
@@ -151,7 +169,7 @@ static void client_got_request(struct client *c, uint8_t op) {
     else if (c->job)
         /* Waiting for the upstreams: stop reading (a second request on the
          * same connection is not part of the protocol) but notice a hang-up. */
-        loop_io_mod(c->srv->loop, &c->io, EPOLLRDHUP);
+        client_watch(c, EPOLLRDHUP);
 }
 
 /* Reads what has arrived: the module sends its whole request at once, so
@@ -161,8 +179,11 @@ static void client_read(struct client *c) {
         ssize_t n = recv(c->io.fd, c->rbuf + c->rlen, sizeof(c->rbuf) - c->rlen, MSG_DONTWAIT);
         if (n < 0 && errno == EINTR)
             continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            if (!c->watched)
+                client_watch(c, EPOLLIN | EPOLLRDHUP);
             return;
+        }
         if (n <= 0) {
             client_close(c);
             return;
@@ -244,12 +265,9 @@ static void on_accept(struct loop_io *io, uint32_t revents) {
             return;
         }
         c->srv = s;
-        c->io.fd = -1;
-        if (loop_io_add(s->loop, &c->io, fd, EPOLLIN | EPOLLRDHUP, client_on_io) < 0) {
-            close(fd);
-            free(c);
-            return;
-        }
+        /* Not in the epoll set yet: see client_watch(). */
+        c->io.fd = fd;
+        c->io.cb = client_on_io;
         c->next = s->clients;
         if (s->clients)
             s->clients->prev = c;
@@ -260,7 +278,13 @@ static void on_accept(struct loop_io *io, uint32_t revents) {
             client_reply_status(c, IPC_STATUS_TRYAGAIN);
             continue;
         }
-        loop_timer_at(s->loop, &c->timer, loop_now(s->loop) + SERVER_REQUEST_MS, client_on_timer);
+        /* The module sends its request right after connecting: it is
+         * usually here already, and a cached answer goes back at once,
+         * without the client ever entering the epoll set. */
+        client_read(c);
+        if (c->io.fd >= 0 && !c->need && !c->wbuf)
+            loop_timer_at(s->loop, &c->timer, loop_now(s->loop) + SERVER_REQUEST_MS,
+                          client_on_timer);
     }
 }
 
