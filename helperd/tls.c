@@ -155,6 +155,43 @@ static bool cert_matches_pin(X509 *cert, const struct tls_peer *peer) {
     return match;
 }
 
+static bool chain_has_pin(STACK_OF(X509) * chain, const struct tls_peer *peer) {
+    for (int i = 0; chain && i < sk_X509_num(chain); i++)
+        if (cert_matches_pin(sk_X509_value(chain, i), peer))
+            return true;
+    return false;
+}
+
+/* Pins alone: the handshake proved only that the server holds the key of
+ * its leaf certificate, and it can send any other certificate along. So the
+ * leaf must chain, signature by signature, to a certificate whose key is
+ * pinned, with that certificate as the trust anchor (a pinned leaf anchors
+ * itself). Validity dates are not checked: the pin is the trust. */
+static bool pinned_chain_verifies(struct tls_conn *c) {
+    STACK_OF(X509) *sent = SSL_get_peer_cert_chain(c->ssl);
+    X509 *leaf = SSL_get0_peer_certificate(c->ssl);
+    X509_STORE *anchors = X509_STORE_new();
+    X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+    bool ok = false, any = false;
+    if (!sent || !leaf || !anchors || !ctx)
+        goto out;
+    for (int i = 0; i < sk_X509_num(sent); i++) {
+        X509 *cert = sk_X509_value(sent, i);
+        if (cert_matches_pin(cert, &c->peer) && X509_STORE_add_cert(anchors, cert) == 1)
+            any = true;
+    }
+    if (!any || X509_STORE_CTX_init(ctx, anchors, leaf, sent) != 1)
+        goto out;
+    X509_VERIFY_PARAM_set_flags(X509_STORE_CTX_get0_param(ctx),
+                                X509_V_FLAG_PARTIAL_CHAIN | X509_V_FLAG_NO_CHECK_TIME);
+    ok = X509_verify_cert(ctx) == 1;
+out:
+    X509_STORE_CTX_free(ctx);
+    X509_STORE_free(anchors);
+    ERR_clear_error();
+    return ok;
+}
+
 /* Called once the handshake is done: the checks OpenSSL can't do itself. */
 static bool authenticate(struct tls_conn *c) {
     if (c->peer.auth_name && SSL_get_verify_result(c->ssl) != X509_V_OK) {
@@ -163,15 +200,19 @@ static bool authenticate(struct tls_conn *c) {
         return false;
     }
     /* A resumed session carries no certificates: it was authenticated for
-     * this very identity when it was made (the slot is per identity). */
+     * this very identity when it was made (the slot is per identity, and a
+     * session is kept only after authentication). */
     if (c->peer.n_pins == 0 || SSL_session_reused(c->ssl))
         return true;
-    STACK_OF(X509) *chain = SSL_get_peer_cert_chain(c->ssl);
-    for (int i = 0; chain && i < sk_X509_num(chain); i++)
-        if (cert_matches_pin(sk_X509_value(chain, i), &c->peer))
-            return true;
-    snprintf(c->error, sizeof(c->error), "no certificate in the chain matches a pinned SPKI");
-    return false;
+    /* With a name, OpenSSL verified a chain to a trusted CA: a pin must
+     * match a certificate of that verified chain, not merely one the server
+     * sent along. */
+    bool ok = c->peer.auth_name ? chain_has_pin(SSL_get0_verified_chain(c->ssl), &c->peer)
+                                : pinned_chain_verifies(c);
+    if (!ok)
+        snprintf(c->error, sizeof(c->error),
+                 "no pinned SPKI in the certificate chain the server proved");
+    return ok;
 }
 
 static enum tls_io map_error(struct tls_conn *c, int ret) {

@@ -31,6 +31,17 @@ e2e_start_unbound ref 127.0.0.1 server ca
 e2e_start_unbound good 127.0.0.11 server ca
 e2e_start_unbound other 127.0.0.12 other ca
 e2e_start_unbound rogue 127.0.0.13 rogue rogue-ca
+# An impostor that sends the real server's (public) certificate along after
+# its own leaf: the handshake proves only the leaf's key. Its own leaf comes
+# from the rogue CA, or from the trusted CA (a mis-issued certificate: the
+# case pins exist for).
+cat "$d/rogue.pem" "$d/server.pem" >"$d/stuffed.pem"
+cp "$d/rogue.key" "$d/stuffed.key"
+e2e_make_cert ca misissued dns.test
+cat "$d/misissued.pem" "$d/server.pem" >"$d/stuffed2.pem"
+cp "$d/misissued.key" "$d/stuffed2.key"
+e2e_start_unbound stuffed 127.0.0.14 stuffed rogue-ca
+e2e_start_unbound stuffed2 127.0.0.15 stuffed2 ca
 pin_server=$(e2e_spki_pin "$d/server.pem")
 pin_other=$(e2e_spki_pin "$d/other.pem")
 pin_rogue=$(e2e_spki_pin "$d/rogue.pem")
@@ -136,6 +147,14 @@ scenario "right spki pin, wrong auth_name" fails good 127.0.0.11 \
     --auth-name dns-other.test --pin "$pin_server"
 scenario "right spki pin and name, unknown CA" fails rogue 127.0.0.13 \
     --auth-name dns.test --pin "$pin_rogue"
+# A pinned certificate the server sent along but did not prove.
+scenario "pin only: impostor leaf + the pinned certificate sent along" fails stuffed 127.0.0.14 \
+    --auth-name "" --pin "$pin_server"
+scenario "name + pin: mis-issued leaf + the pinned certificate sent along" fails stuffed2 \
+    127.0.0.15 --auth-name dns.test --pin "$pin_server"
+# With a name, a pin may be any certificate of the verified chain (the CA).
+scenario "right name + pin of the issuing CA" works good 127.0.0.11 --auth-name dns.test \
+    --pin "$(e2e_spki_pin "$d/ca.pem")"
 
 e2e_log "$n_cases configurations, $n_failed failed, $(($(e2e_now_ms) - t_start)) ms"
 [ "$n_failed" -eq 0 ] || exit 1
