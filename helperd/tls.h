@@ -8,7 +8,9 @@
  * against ca_file (or the system store) and the name must match
  * (SSL_set1_host, no partial wildcards), SNI = auth_name; with pins, the
  * SHA-256 of the SubjectPublicKeyInfo of at least one certificate of the
- * presented chain must be a pin; with both, both must pass.
+ * chain the server proved must be a pin (with a name: the verified chain;
+ * pins alone: the leaf must chain by signatures to a pinned certificate);
+ * with both, both must pass.
  */
 #pragma once
 
