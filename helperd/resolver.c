@@ -57,6 +57,7 @@ struct resolver_job {
     struct resolver *r;
     struct resolver_job *next, *prev;
     struct ipc_request req;
+    int64_t deadline; /* start + timeouts.query_ms, for every name of the search */
     resolver_cb cb;
     void *userdata;
     struct search_conf *conf; /* a reference; NULL for reverse lookups */
@@ -345,9 +346,13 @@ static void fetch_on_answer(void *userdata, int error, const struct dns_msg *m) 
                 ttl = 0;
         }
     } else {
-        /* The pool says -EIO when every upstream failed or answered
-         * SERVFAIL: nss_dns goes on down the search list after a SERVFAIL. */
-        fail = error == -EIO ? SEARCH_SERVFAIL : SEARCH_TRYAGAIN;
+        /* -EIO: the upstreams answered SERVFAIL (or the like), and nss_dns
+         * goes on down the search list; a timeout or unreachable upstreams
+         * end it (TRYAGAIN); a name that can't be put in a query is
+         * unrecoverable. */
+        fail = error == -EIO      ? SEARCH_SERVFAIL
+               : error == -EINVAL ? SEARCH_NORECOVERY
+                                  : SEARCH_TRYAGAIN;
         cache_refresh_failed(r->cache, f->key, f->qtype, now);
     }
     /* Out of the table first: a job moving on must not join a finished fetch. */
@@ -410,7 +415,8 @@ static void fetch_join(struct resolver *r, const char *name, uint16_t qtype, str
     if (f->uq || f->starting)
         return;
     r->stats.upstream_queries++;
-    int64_t deadline = loop_now(r->loop) + r->cfg->timeouts.query_ms;
+    /* One deadline for the whole lookup, whatever the search list says. */
+    int64_t deadline = s ? s->job->deadline : loop_now(r->loop) + r->cfg->timeouts.query_ms;
     f->starting = true;
     /* The pool may answer at once (nothing usable): fetch_on_answer then
      * runs inside this call and leaves the freeing to us. */
@@ -586,11 +592,10 @@ static void job_step(struct resolver_job *job) {
         job->n_subs = n;
         for (unsigned i = 0; i < n; i++)
             sub_start(job, &job->subs[i], types[i]);
-        /* The backstop for this name; the pool ends its queries by then. */
+        /* The backstop for the lookup; the pool ends its queries by then. */
         for (unsigned i = 0; i < n; i++)
-            if (!job->subs[i].done) {
-                int64_t deadline = loop_now(job->r->loop) + job->r->cfg->timeouts.query_ms;
-                loop_timer_at(job->r->loop, &job->timer, deadline + DEADLINE_SLACK_MS,
+            if (!job->subs[i].done && !loop_timer_armed(&job->timer)) {
+                loop_timer_at(job->r->loop, &job->timer, job->deadline + DEADLINE_SLACK_MS,
                               job_on_timer);
                 break;
             }
@@ -728,6 +733,7 @@ int resolver_start(struct resolver *r, const struct ipc_request *req, resolver_c
     job->req = *req;
     job->cb = cb;
     job->userdata = userdata;
+    job->deadline = loop_now(r->loop) + r->cfg->timeouts.query_ms;
     job->next = r->jobs;
     if (r->jobs)
         r->jobs->prev = job;

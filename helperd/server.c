@@ -309,8 +309,16 @@ int server_new(struct loop *l, const struct config *cfg, struct resolver *r, int
 void server_free(struct server *s) {
     if (!s)
         return;
-    while (s->clients)
-        client_close(s->clients);
+    /* A lookup cut short by a shutdown is told to try again: a bare close
+     * would read as "unavailable", and under "dot [!UNAVAIL=return] dns"
+     * the name would go out in plaintext. */
+    while (s->clients) {
+        struct client *c = s->clients;
+        if (c->job)
+            client_reply_status(c, IPC_STATUS_TRYAGAIN);
+        if (s->clients == c) /* not sent at once (or no job): just close */
+            client_close(c);
+    }
     loop_timer_cancel(s->loop, &s->pause_timer);
     int fd = s->listen_io.fd;
     loop_io_del(s->loop, &s->listen_io);

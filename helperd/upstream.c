@@ -31,6 +31,11 @@
 #define EDNS_UDP_SIZE       1232
 #define MAX_EMPTY_RESENDS   2 /* resends after connections that answered nothing */
 #define FASTEST_PROBE_EVERY 20
+#define ROUTE_RECHECK_MS    5000
+/* Unsent bytes a connection may hold: far more than max_inflight padded
+ * queries once the kernel's buffers are full means the server stopped
+ * reading (invariant 4: nothing grows without bound). */
+#define WBUF_MAX (64 * 1024)
 
 enum conn_state { CONN_CONNECTING, CONN_HANDSHAKE, CONN_READY };
 
@@ -48,6 +53,7 @@ struct upstream {
     int64_t learned_idle_ms; /* the server closed idle connections this soon */
     unsigned srtt_ms;        /* smoothed answer time, 0 = unknown */
     int routable;            /* -1 unknown, 0 no route to it, 1 routable */
+    int64_t routable_at;     /* when a "no route" was seen */
     bool warned_unauth, warned_plain;
 };
 
@@ -92,6 +98,7 @@ struct upstream_query {
     int64_t sent_at;
     struct loop_timer timer;
     bool moving_resend;
+    bool got_servfail;            /* some upstream answered SERVFAIL, REFUSED or the like */
     struct upstream_query *rnext; /* while moving off a failed connection */
 };
 
@@ -282,11 +289,14 @@ static bool conn_flush(struct conn *c) {
         memmove(c->wbuf, c->wbuf + off, c->wlen - off);
         c->wlen -= off;
     }
-    conn_update_events(c, want_write || c->wlen > 0);
+    /* WANT_READ: the read path flushes again once input came in. */
+    conn_update_events(c, want_write);
     return true;
 }
 
 static int conn_append(struct conn *c, const uint8_t *msg, size_t len) {
+    if (c->wlen + len + 2 > WBUF_MAX)
+        return -ENOBUFS;
     if (c->wcap - c->wlen < len + 2) {
         size_t cap = c->wcap ? c->wcap : 1024;
         while (cap - c->wlen < len + 2)
@@ -380,6 +390,10 @@ static void upstream_healthy(struct upstream *up) {
  * socket asks the routing table without sending anything. Cached until the
  * network changes. */
 static bool upstream_routable(struct upstream *up) {
+    /* "No route" is checked again now and then: netlink may be unavailable
+     * (a sandbox), and a network that comes up must be noticed anyway. */
+    if (up->routable == 0 && loop_now(up->pool->loop) - up->routable_at >= ROUTE_RECHECK_MS)
+        up->routable = -1;
     if (up->routable < 0) {
         int fd = socket(up->cfg->addr.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
         up->routable = 1;
@@ -389,8 +403,14 @@ static bool upstream_routable(struct upstream *up) {
                 up->routable = 0;
             close(fd);
         }
-        if (!up->routable)
-            log_info("upstream %s: no route, not used until the network changes", up->cfg->address);
+        if (!up->routable) {
+            /* Said once, not at every re-check. */
+            if (!up->routable_at)
+                log_info("upstream %s: no route, not used until there is one", up->cfg->address);
+            up->routable_at = loop_now(up->pool->loop);
+        } else {
+            up->routable_at = 0;
+        }
     }
     return up->routable == 1;
 }
@@ -474,7 +494,7 @@ static void conn_fail(struct conn *c, const char *why, bool upstream_fault) {
             q->tries--;
             q->tried &= ~(1u << up->index);
         }
-        query_next_try(q, -EIO);
+        query_next_try(q, -ECONNREFUSED);
     }
 }
 
@@ -560,6 +580,7 @@ static void conn_deliver(struct conn *c, const uint8_t *pkt, size_t len) {
     if (rcode_is_failure(m.rcode) || m.tc) {
         dns_msg_free(&m);
         query_detach(q);
+        q->got_servfail = true;
         query_next_try(q, -EIO);
         return;
     }
@@ -625,14 +646,25 @@ static void conn_ready(struct conn *c) {
         log_debug("plain TCP to %s port 53 established", up->cfg->address);
     }
     upstream_healthy(up);
-    for (struct upstream_query *q = c->queries; q; q = q->cnext)
+    /* A query that can't be written (out of memory) moves on alone. */
+    struct upstream_query *unwritten = NULL;
+    for (struct upstream_query *q = c->queries, *next; q; q = next) {
+        next = q->cnext;
         if (!q->written && query_write(q) < 0) {
-            conn_fail(c, "out of memory", false);
-            return;
+            query_detach(q);
+            q->rnext = unwritten;
+            unwritten = q;
         }
-    if (c->n_queries == 0)
+    }
+    if (c->n_queries == 0 && !c->dead)
         conn_went_idle(c);
-    conn_flush(c);
+    bool alive = conn_flush(c);
+    while (unwritten) {
+        struct upstream_query *q = unwritten;
+        unwritten = q->rnext;
+        query_next_try(q, -ENOMEM);
+    }
+    (void)alive;
 }
 
 static void conn_on_io(struct loop_io *io, uint32_t revents) {
@@ -736,7 +768,7 @@ static struct conn *pick_conn(struct upstream_pool *p, struct upstream *up) {
 static void query_on_timer(struct loop_timer *t) {
     struct upstream_query *q = QUERY_OF_TIMER(t);
     struct conn *c = q->conn;
-    if (c && c->up->srtt_ms)
+    if (c && q->written && c->up->srtt_ms)
         upstream_measured(c->up, loop_now(q->pool->loop) - q->sent_at);
     query_detach(q);
     query_next_try(q, -ETIMEDOUT);
@@ -752,7 +784,10 @@ static void query_next_try(struct upstream_query *q, int error) {
             return;
         }
         if (q->tries >= max_tries) {
-            query_finish(q, error ? error : -EIO, NULL);
+            /* -EIO only when an upstream answered SERVFAIL or the like:
+             * the resolver's search list goes on after that, not after
+             * unreachable or silent upstreams. */
+            query_finish(q, q->got_servfail ? -EIO : error ? error : -ETIMEDOUT, NULL);
             return;
         }
         int i = pick_upstream(q);
@@ -772,9 +807,13 @@ static void query_next_try(struct upstream_query *q, int error) {
             continue;
         }
         conn_attach(c, q);
-        if (c->state == CONN_READY && query_write(q) < 0) {
+        int w = c->state == CONN_READY ? query_write(q) : 0;
+        if (w < 0) {
             query_detach(q);
-            error = -ENOMEM;
+            error = w;
+            /* The server has not read what we sent for a long while. */
+            if (w == -ENOBUFS)
+                conn_fail(c, "the server stopped reading", true);
             continue;
         }
         unsigned left = max_tries - q->tries + 1;
@@ -797,6 +836,11 @@ int upstream_query_start(struct upstream_pool *p, const char *name, uint16_t qty
         return -ENETUNREACH;
     size_t n = strlen(name);
     if (n >= sizeof(((struct upstream_query *)0)->name))
+        return -EINVAL;
+    /* A name that can't be put in a query (a stray backslash escape) is
+     * refused here, before it can cost anyone a connection. */
+    uint8_t scratch[512 + 128];
+    if (dns_build_query(scratch, sizeof(scratch), 0, name, qtype, NULL) < 0)
         return -EINVAL;
     struct upstream_query *q = calloc(1, sizeof(*q));
     if (!q)
@@ -891,6 +935,7 @@ void upstream_pool_network_changed(struct upstream_pool *p) {
         struct upstream *up = &p->ups[i];
         upstream_healthy(up);
         up->routable = -1;
+        up->routable_at = 0;
         up->learned_idle_ms = 0;
         for (struct conn *c = up->conns, *next; c; c = next) {
             next = c->next;

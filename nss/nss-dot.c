@@ -15,7 +15,8 @@
  *                              NOTFOUND, errno EAGAIN, h_errno TRY_AGAIN
  *   buffer too small           TRYAGAIN, errno ERANGE, h_errno NETDB_INTERNAL
  *   no daemon, bad reply       UNAVAIL, errno from the socket, h_errno NO_RECOVERY
- *   unsupported family         UNAVAIL, errno EAFNOSUPPORT, h_errno NETDB_INTERNAL
+ *   unsupported family         UNAVAIL, errno EAFNOSUPPORT, h_errno NO_DATA (by name)
+ *                              or NETDB_INTERNAL (by address), as nss_dns
  * errno is left as found unless *errnop is set (glibc passes &errno).
  * Output parameters are untouched on failure.
  */
@@ -170,7 +171,7 @@ static enum nss_status lookup_name(const char *name, struct result *res, char *b
     uint8_t req[IPC_HEADER_LEN + IPC_MAX_REQUEST_BODY];
     int n;
     if (res->af != AF_INET && res->af != AF_INET6 && res->af != AF_UNSPEC)
-        v = verdict(NSS_STATUS_UNAVAIL, EAFNOSUPPORT, NETDB_INTERNAL);
+        v = verdict(NSS_STATUS_UNAVAIL, EAFNOSUPPORT, NO_DATA); /* as nss_dns */
     else if (!name || !dname_valid(name) ||
              (n = ipc_request_encode_byname(req, sizeof(req), family, name)) < 0)
         v = verdict(NSS_STATUS_NOTFOUND, 0, HOST_NOT_FOUND);
@@ -189,9 +190,10 @@ enum nss_status _nss_dot_gethostbyname4_r(const char *name, struct gaih_addrtupl
 enum nss_status _nss_dot_gethostbyname3_r(const char *name, int af, struct hostent *host,
                                           char *buffer, size_t buflen, int *errnop, int *h_errnop,
                                           int32_t *ttlp, char **canonp) {
-    if (af == AF_UNSPEC)
-        af = AF_INET; /* hostent has one family; nss_dns picks IPv4 too */
-    struct result res = {.af = af, .host = host, .ttlp = ttlp, .canonp = canonp};
+    /* A hostent holds one family: AF_UNSPEC is refused with EAFNOSUPPORT,
+     * as nss_dns does (lookup_name() refuses any other family). */
+    struct result res = {
+        .af = af == AF_UNSPEC ? -1 : af, .host = host, .ttlp = ttlp, .canonp = canonp};
     return lookup_name(name, &res, buffer, buflen, errnop, h_errnop);
 }
 
@@ -215,7 +217,7 @@ enum nss_status _nss_dot_gethostbyaddr2_r(const void *addr, socklen_t len, int a
     block_signals(&old);
     const uint8_t *a = addr;
     /* Like nss_dns, an IPv4-mapped address is looked up as IPv4. */
-    if (af == AF_INET6 && len == 16 && memcmp(a, v4mapped, sizeof(v4mapped)) == 0) {
+    if (a && af == AF_INET6 && len == 16 && memcmp(a, v4mapped, sizeof(v4mapped)) == 0) {
         a += 12;
         len = 4;
         af = AF_INET;

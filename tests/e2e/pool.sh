@@ -131,6 +131,13 @@ hs=$(stats handshakes)
 [ "$failures" = 0 ] && [ "$hs" = 1 ] && [ "$(count a handshake)" = 1 ] &&
     ok "200 sequential lookups: 0 failed, $hs TLS handshake" ||
     fail "200 sequential lookups: $failures failed, $hs handshakes (daemon), $(count a handshake) (upstream); expected 0 and 1"
+# A name that can't be put in a query is refused alone: no connection dies.
+e2e_via dot getent hosts "bad\\" >/dev/null 2>&1 || true
+e2e_via dot getent hosts 'a\1.test' >/dev/null 2>&1 || true
+lookups 2 afterbad >/dev/null
+hs=$(stats handshakes)
+[ "$hs" = 1 ] && ok "names with stray escapes are refused without touching the connection" ||
+    fail "names with stray escapes cost $hs handshakes (expected still 1)"
 failures=$(parallel 50 4 par)
 conns=$(count a accept)
 [ "$failures" = 0 ] && [ "$conns" -le 2 ] &&
@@ -348,6 +355,21 @@ for name in dead1.test dead2.test; do
         fail "no usable upstream: $name: status $rc after $ms ms (expected 2 within $limit ms)"
 done
 e2e_stop_daemon
+# The same with a long search list: still one deadline for the whole lookup.
+cp "$d/resolv.conf" "$d/resolv.conf.saved"
+printf 'nameserver 127.0.0.1\nsearch a.test b.test c.test d.test e.test f.test\n' >"$d/resolv.conf"
+QUERY_MS=1500 CONNECT_MS=500 config "$d/c16.conf" strict 127.0.0.15@dns.test
+e2e_start_daemon "$d/c16.conf"
+rc=0
+t0=$(e2e_now_ms)
+# (ahostsv4: one NSS call; getent hosts makes two, one per family.)
+e2e_via dot getent ahostsv4 shortname >/dev/null 2>&1 || rc=$?
+ms=$(($(e2e_now_ms) - t0))
+[ "$rc" = 2 ] && [ "$ms" -lt "$limit" ] &&
+    ok "a stalled upstream and 6 search domains: failed in $ms ms (query_ms 1500)" ||
+    fail "a stalled upstream and 6 search domains: status $rc after $ms ms (expected 2 within $limit ms)"
+e2e_stop_daemon
+cat "$d/resolv.conf.saved" >"$d/resolv.conf"
 stop_peer stall2
 
 e2e_log "$n_failed failed, $(($(e2e_now_ms) - t_start)) ms"
