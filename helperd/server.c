@@ -48,6 +48,7 @@ struct server {
 
 static void client_close(struct client *c);
 static void client_on_io(struct loop_io *io, uint32_t revents);
+static void client_on_timer(struct loop_timer *t);
 
 /* Waits for events on the client: it joins the epoll set only when it has
  * to wait at all. False when that failed (the client is closed then). */
@@ -132,6 +133,9 @@ static void client_reply(struct client *c, const uint8_t *frame, size_t len) {
     memcpy(c->wbuf, frame + off, len - off);
     c->wlen = len - off;
     c->woff = 0;
+    /* A client that does not read its reply is not held forever. */
+    loop_timer_at(c->srv->loop, &c->timer, loop_now(c->srv->loop) + SERVER_REQUEST_MS,
+                  client_on_timer);
     client_watch(c, EPOLLOUT);
 }
 
@@ -232,7 +236,7 @@ static void client_on_io(struct loop_io *io, uint32_t revents) {
 
 static void client_on_timer(struct loop_timer *t) {
     struct client *c = CLIENT_OF_TIMER(t);
-    log_debug("client too slow to send its request");
+    log_debug("client too slow to send its request or read its reply");
     client_close(c);
 }
 
