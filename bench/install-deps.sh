@@ -75,7 +75,20 @@ restore() {
     fi
     return "$rc"
 }
-trap 'restore || true' EXIT
+# Unbound, Stubby and systemd-resolved all start a service on port 53 when
+# installed; on a machine with a service manager they would collide and fail
+# the install. The bench runs its own instances in namespaces: keep the
+# packages from starting anything (policy-rc.d), unless the machine has a
+# policy of its own.
+policy=/usr/sbin/policy-rc.d
+made_policy=""
+if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\n# nss-dot bench/install-deps.sh: no service starts during the install\nexit 101\n' >"$policy"
+    chmod 0755 "$policy"
+    made_policy=1
+fi
+drop_policy() { if [ -n "$made_policy" ]; then rm -f "$policy"; fi; }
+trap 'drop_policy; restore || true' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM HUP
 
@@ -86,5 +99,6 @@ apt-get update -q -o DPkg::Lock::Timeout=300
 # shellcheck disable=SC2086
 apt-get install -y -q --no-install-recommends -o DPkg::Lock::Timeout=300 $missing
 trap - EXIT INT TERM HUP
+drop_policy
 restore
 log "done; /etc/resolv.conf and /etc/nsswitch.conf are as they were"

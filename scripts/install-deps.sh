@@ -28,8 +28,18 @@ if [ "${CI:-}" = true ] || [ ! -t 0 ]; then
     export DEBIAN_FRONTEND=noninteractive
 fi
 echo "install-deps: installing:$missing"
+# Debian's unbound and nsd packages start their services on install, both on
+# port 53: on a machine with a service manager the second would fail and
+# fail the install. The tests run their own instances in private namespaces,
+# so keep the packages from starting anything (policy-rc.d, honoured by
+# invoke-rc.d and deb-systemd-invoke), unless the machine already has a
+# policy of its own.
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\n# nss-dot install-deps.sh: no service starts during the install\nexit 101\n' >"$policy"
+    chmod 0755 "$policy"
+    trap 'rm -f "$policy"' EXIT
+fi
 apt-get update
-# Debian's unbound package starts its service on install; the tests run
-# their own instances in private namespaces, so that does not get in the way.
 # shellcheck disable=SC2086
 apt-get install -y --no-install-recommends $packages
