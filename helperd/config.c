@@ -9,6 +9,7 @@
  * daemon must never do an NSS lookup (it would recurse into itself).
  */
 #include "config.h"
+#include "config-text.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -120,33 +121,6 @@ static int get_string_list(struct ctx *x, const config_setting_t *s, const char 
  * suffixes: beyond dname_valid's lengths, only host name characters make sense. */
 static bool host_name_valid(const char *name) {
     return dname_valid(name) && strspn(name, ALNUM "-_.") == strlen(name);
-}
-
-static const char b64_alphabet[] = ALNUM "+/";
-
-/* Standard padded base64 (RFC 4648 section 4), strictly: no whitespace, padding
- * exactly where due and zero pad bits, so each pin has one spelling only (the one
- * kdig and openssl print). Writes at most outlen bytes and returns the full
- * decoded length, or -1 when the text is not base64. */
-static ssize_t b64_decode(const char *in, uint8_t *out, size_t outlen) {
-    size_t len = strlen(in), body = strspn(in, b64_alphabet), n = 0;
-    uint32_t acc = 0;
-    unsigned bits = 0;
-
-    if (len == 0 || len % 4 != 0 || len - body > 2 || strspn(in + body, "=") != len - body)
-        return -1;
-    for (size_t i = 0; i < body; i++) {
-        acc = acc << 6 | (uint32_t)(strchr(b64_alphabet, in[i]) - b64_alphabet);
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            if (n < outlen)
-                out[n] = (uint8_t)(acc >> bits);
-            n++;
-            acc &= (1u << bits) - 1;
-        }
-    }
-    return acc == 0 ? (ssize_t)n : -1;
 }
 
 /* One table per group, walked in file order so the first error is the first in
@@ -337,7 +311,7 @@ static int parse_pins(struct ctx *x, const config_setting_t *s, const char *what
         uint8_t digest[32];
         if (*pin == '\0')
             return FAIL(x, e, "'%s[%d]' is empty", what, i);
-        ssize_t n = b64_decode(pin, digest, sizeof(digest));
+        ssize_t n = config_b64_decode(pin, digest, sizeof(digest));
         if (n < 0)
             return FAIL(x, e, "'%s[%d]' is not valid base64", what, i);
         if (n != (ssize_t)sizeof(digest))
@@ -540,55 +514,12 @@ static int check_cross(struct ctx *x, const config_setting_t *root, const struct
     return 0;
 }
 
-static bool is_token_char(char ch) {
-    return ch != '\0' && strchr(ALNUM "_*.+-", ch);
-}
-
-/* libconfig 1.5 reads integer literals with atoi(): 4294967296 silently becomes 0
- * and 4294969296 becomes 2000, which passes every range check. So before trusting
- * any value, find plain (non-L) integer literals that do not fit an int. The scan
- * also refuses NUL bytes, after which libconfig would silently stop reading, and
- * @include, so that the file checked is the whole configuration. A rough lexer
- * is enough: text it cannot make sense of is a syntax error for libconfig. */
+/* The text checks of config-text.c, reported as FILE:LINE: message. */
 static int check_text(struct ctx *x, const char *t, size_t len) {
-    const char *p = t, *end = t + len, *nul = memchr(t, '\0', len);
-    unsigned line = 1;
-
-    for (; nul && p < nul; p++)
-        line += *p == '\n';
-    if (nul)
-        return fail(x, -EINVAL, line, "NUL byte in file");
-    while (p < end) {
-        const char *q = p + 1;
-        if (*p == '#' || (p[0] == '/' && p[1] == '/')) {
-            q = p + strcspn(p, "\n");
-        } else if (p[0] == '/' && p[1] == '*') {
-            q = strstr(p + 2, "*/");
-            q = q ? q + 2 : end;
-        } else if (*p == '"') {
-            while (q < end && *q != '"')
-                q += *q == '\\' && q + 1 < end ? 2 : 1;
-            q += q < end;
-        } else if (*p == '@' && strncmp(p, "@include", 8) == 0) {
-            return fail(x, -EINVAL, line,
-                        "@include is not supported: keep the configuration in one file");
-        } else if (is_token_char(*p)) {
-            size_t n = 1;
-            while (is_token_char(p[n]))
-                n++;
-            q = p + n;
-            const char *d = p + (*p == '-' || *p == '+');
-            bool hex = d[0] == '0' && (d[1] | 0x20) == 'x';
-            /* Floats are not ints, and with an L suffix libconfig reads 64 bits correctly. */
-            bool integer = *d >= '0' && *d <= '9' && !memchr(p, '.', n) && (q[-1] | 0x20) != 'l' &&
-                           (hex || (!memchr(p, 'e', n) && !memchr(p, 'E', n)));
-            errno = 0;
-            if (integer && (strtoull(d, NULL, hex ? 16 : 10) > INT_MAX || errno == ERANGE))
-                return fail(x, -EINVAL, line, "number %.*s is too large", (int)n, p);
-        }
-        for (; p < q; p++)
-            line += *p == '\n';
-    }
+    char msg[256];
+    unsigned line = 0;
+    if (config_text_check(t, len, &line, msg, sizeof(msg)) < 0)
+        return fail(x, -EINVAL, line, "%s", msg);
     return 0;
 }
 
