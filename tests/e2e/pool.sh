@@ -24,7 +24,10 @@
 #      that closes idle connections early is learned and closed before;
 #  11. round_robin spreads queries, fastest prefers the quicker upstream;
 #  12. with no usable upstream (dead or stalled), lookups fail (TRYAGAIN)
-#      within query_ms.
+#      within query_ms;
+#  13. connections are never shared across identities: the same address
+#      and port under another auth_name gets its own connections (which fail
+#      verification) while the right identity keeps working.
 # ok() never fails, so "checks && ok || fail" is if-then-else here; the sh -c
 # scripts expand their own parameters.
 # shellcheck disable=SC2015,SC2016
@@ -371,6 +374,18 @@ ms=$(($(e2e_now_ms) - t0))
 e2e_stop_daemon
 cat "$d/resolv.conf.saved" >"$d/resolv.conf"
 stop_peer stall2
+
+# --- 13: identity: one address, two auth_names -------------------------------------
+peer ident 127.0.0.17 853 --cert "$d/server.pem" --key "$d/server.key" --answer 192.0.2.17
+EXTRA='selection = "round_robin";' config "$d/c17.conf" strict 127.0.0.17@dns.test 127.0.0.17@other.test
+e2e_start_daemon "$d/c17.conf"
+failures=$(lookups 10 ident)
+verify_fail=$(grep -c 'upstream 127.0.0.17 port 853: certificate verification failed' "$d/helperd.log" || true)
+[ "$failures" = 0 ] && [ "$verify_fail" -ge 1 ] &&
+    ok "identity: the other.test entry got its own (failing) connections; 10 lookups through dns.test" ||
+    fail "identity: $failures lookups failed, $verify_fail verification failures for other.test (expected 0 and >= 1)"
+e2e_stop_daemon
+stop_peer ident
 
 e2e_log "$n_failed failed, $(($(e2e_now_ms) - t_start)) ms"
 [ "$n_failed" -eq 0 ] || exit 1
