@@ -6,6 +6,8 @@
 #include "cache.h"
 
 #include <check.h>
+
+#include "check-run.h"
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -361,45 +363,25 @@ START_TEST(cache_entry_footprint_is_small) {
 }
 END_TEST
 
-static Suite *cache_suite(void) {
-    Suite *s = suite_create("cache");
-    struct {
-        const char *name;
-        const TTest *test;
-    } cases[] = {
-#define CASE(f) {#f, f}
-        CASE(cache_answer_keeps_names_aliases_and_addresses),
-        CASE(cache_hit_is_case_insensitive_and_ignores_trailing_dot),
-        CASE(cache_ttl_counts_down_and_expires),
-        CASE(cache_ttl_zero_is_not_cached),
-        CASE(cache_ttl_clamps_positive_answers),
-        CASE(cache_ttl_negative_follows_rfc2308),
-        CASE(cache_negative_entries_are_served_until_they_expire),
-        CASE(cache_lru_evicts_least_recently_used_at_cap),
-        CASE(cache_lru_cap_holds_under_many_names),
-        CASE(cache_entries_zero_disables_the_cache),
-        CASE(cache_shrinking_evicts_on_set_params),
-        CASE(cache_replacing_an_entry_keeps_one),
-        CASE(cache_stale_window_serves_expired_entries),
-        CASE(cache_stale_after_failed_refresh_is_served_at_once),
-        CASE(cache_flush_drops_everything_but_held_answers_live),
-        CASE(cache_expired_entries_are_reaped_from_the_cold_end),
-        CASE(cache_entry_footprint_is_small),
-#undef CASE
-    };
-    /* One TCase per behaviour, so CK_RUN_CASE can pick any single one. */
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        TCase *tc = tcase_create(cases[i].name);
-        tcase_add_test(tc, cases[i].test);
-        suite_add_tcase(s, tc);
-    }
-    return s;
-}
-
 int main(void) {
-    SRunner *sr = srunner_create(cache_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    const struct check_case cases[] = {
+        CHECK_CASE(cache_answer_keeps_names_aliases_and_addresses),
+        CHECK_CASE(cache_hit_is_case_insensitive_and_ignores_trailing_dot),
+        CHECK_CASE(cache_ttl_counts_down_and_expires),
+        CHECK_CASE(cache_ttl_zero_is_not_cached),
+        CHECK_CASE(cache_ttl_clamps_positive_answers),
+        CHECK_CASE(cache_ttl_negative_follows_rfc2308),
+        CHECK_CASE(cache_negative_entries_are_served_until_they_expire),
+        CHECK_CASE(cache_lru_evicts_least_recently_used_at_cap),
+        CHECK_CASE(cache_lru_cap_holds_under_many_names),
+        CHECK_CASE(cache_entries_zero_disables_the_cache),
+        CHECK_CASE(cache_shrinking_evicts_on_set_params),
+        CHECK_CASE(cache_replacing_an_entry_keeps_one),
+        CHECK_CASE(cache_stale_window_serves_expired_entries),
+        CHECK_CASE(cache_stale_after_failed_refresh_is_served_at_once),
+        CHECK_CASE(cache_flush_drops_everything_but_held_answers_live),
+        CHECK_CASE(cache_expired_entries_are_reaped_from_the_cold_end),
+        CHECK_CASE(cache_entry_footprint_is_small),
+    };
+    return check_run("cache", cases, sizeof(cases) / sizeof(cases[0]), NULL);
 }

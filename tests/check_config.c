@@ -8,6 +8,8 @@
 
 #include <arpa/inet.h>
 #include <check.h>
+
+#include "check-run.h"
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -799,78 +801,57 @@ START_TEST(config_rejects_invalid_user) {
 }
 END_TEST
 
-static Suite *config_suite(void) {
-    Suite *s = suite_create("config");
-    const struct {
-        const char *name;
-        const TTest *test;
-    } cases[] = {
-#define CASE(t) {#t, t}
-        CASE(config_empty_file_gives_defaults),
-        CASE(config_comments_only_file_gives_defaults),
-        CASE(config_defaults_match_empty_file),
-        CASE(config_full_file_sets_every_key),
-        CASE(config_sample_file_is_valid),
-        CASE(config_reports_missing_file_with_errno),
-        CASE(config_reports_directory_as_unreadable),
-        CASE(config_reports_syntax_error_with_line),
-        CASE(config_reports_duplicate_setting_with_line),
-        CASE(config_rejects_nul_byte_with_line),
-        CASE(config_rejects_include),
-        CASE(config_error_buffer_is_optional_and_truncated_safely),
-        CASE(config_rejects_unknown_key_with_line),
-        CASE(config_rejects_unknown_key_in_timeouts),
-        CASE(config_rejects_unknown_key_in_pool),
-        CASE(config_rejects_unknown_key_in_cache),
-        CASE(config_rejects_unknown_key_in_upstream),
-        CASE(config_rejects_wrong_types),
-        CASE(config_accepts_64_bit_integer_literals),
-        CASE(config_rejects_integer_that_libconfig_would_wrap),
-        CASE(config_rejects_out_of_range_values),
-        CASE(config_accepts_range_bounds),
-        CASE(config_rejects_max_ttl_below_min_ttl_at_max_ttl_line),
-        CASE(config_rejects_unknown_mode_selection_and_log_level),
-        CASE(config_accepts_every_selection_and_log_level),
-        CASE(config_accepts_ipv6_upstream),
-        CASE(config_port_may_come_before_address),
-        CASE(config_rejects_bad_address),
-        CASE(config_rejects_host_name_as_address),
-        CASE(config_rejects_upstream_without_address),
-        CASE(config_rejects_empty_upstream_list),
-        CASE(config_rejects_too_many_upstreams_at_first_extra_entry),
-        CASE(config_accepts_max_and_duplicate_upstreams),
-        CASE(config_rejects_invalid_auth_name),
-        CASE(config_strips_trailing_dot_from_auth_name),
-        CASE(config_rejects_pin_with_bad_base64),
-        CASE(config_rejects_pin_of_wrong_length),
-        CASE(config_rejects_empty_pin),
-        CASE(config_rejects_empty_pin_list),
-        CASE(config_rejects_too_many_pins),
-        CASE(config_accepts_pins_as_array),
-        CASE(config_rejects_strict_upstream_without_auth_name_or_pins),
-        CASE(config_allows_opportunistic_upstream_without_auth),
-        CASE(config_allows_strict_upstream_with_pins_only),
-        CASE(config_search_list_is_checked),
-        CASE(config_socket_paths_must_be_absolute_and_fit),
-        CASE(config_rejects_same_path_for_both_sockets),
-        CASE(config_ca_file_must_be_absolute_but_need_not_exist),
-        CASE(config_rejects_invalid_user),
-#undef CASE
-    };
-    /* One TCase per behaviour, so CK_RUN_CASE can pick any single one. */
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        TCase *tc = tcase_create(cases[i].name);
-        tcase_add_checked_fixture(tc, NULL, remove_conf);
-        tcase_add_test(tc, cases[i].test);
-        suite_add_tcase(s, tc);
-    }
-    return s;
-}
-
 int main(void) {
-    SRunner *sr = srunner_create(config_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    const struct check_case cases[] = {
+        CHECK_CASE(config_empty_file_gives_defaults),
+        CHECK_CASE(config_comments_only_file_gives_defaults),
+        CHECK_CASE(config_defaults_match_empty_file),
+        CHECK_CASE(config_full_file_sets_every_key),
+        CHECK_CASE(config_sample_file_is_valid),
+        CHECK_CASE(config_reports_missing_file_with_errno),
+        CHECK_CASE(config_reports_directory_as_unreadable),
+        CHECK_CASE(config_reports_syntax_error_with_line),
+        CHECK_CASE(config_reports_duplicate_setting_with_line),
+        CHECK_CASE(config_rejects_nul_byte_with_line),
+        CHECK_CASE(config_rejects_include),
+        CHECK_CASE(config_error_buffer_is_optional_and_truncated_safely),
+        CHECK_CASE(config_rejects_unknown_key_with_line),
+        CHECK_CASE(config_rejects_unknown_key_in_timeouts),
+        CHECK_CASE(config_rejects_unknown_key_in_pool),
+        CHECK_CASE(config_rejects_unknown_key_in_cache),
+        CHECK_CASE(config_rejects_unknown_key_in_upstream),
+        CHECK_CASE(config_rejects_wrong_types),
+        CHECK_CASE(config_accepts_64_bit_integer_literals),
+        CHECK_CASE(config_rejects_integer_that_libconfig_would_wrap),
+        CHECK_CASE(config_rejects_out_of_range_values),
+        CHECK_CASE(config_accepts_range_bounds),
+        CHECK_CASE(config_rejects_max_ttl_below_min_ttl_at_max_ttl_line),
+        CHECK_CASE(config_rejects_unknown_mode_selection_and_log_level),
+        CHECK_CASE(config_accepts_every_selection_and_log_level),
+        CHECK_CASE(config_accepts_ipv6_upstream),
+        CHECK_CASE(config_port_may_come_before_address),
+        CHECK_CASE(config_rejects_bad_address),
+        CHECK_CASE(config_rejects_host_name_as_address),
+        CHECK_CASE(config_rejects_upstream_without_address),
+        CHECK_CASE(config_rejects_empty_upstream_list),
+        CHECK_CASE(config_rejects_too_many_upstreams_at_first_extra_entry),
+        CHECK_CASE(config_accepts_max_and_duplicate_upstreams),
+        CHECK_CASE(config_rejects_invalid_auth_name),
+        CHECK_CASE(config_strips_trailing_dot_from_auth_name),
+        CHECK_CASE(config_rejects_pin_with_bad_base64),
+        CHECK_CASE(config_rejects_pin_of_wrong_length),
+        CHECK_CASE(config_rejects_empty_pin),
+        CHECK_CASE(config_rejects_empty_pin_list),
+        CHECK_CASE(config_rejects_too_many_pins),
+        CHECK_CASE(config_accepts_pins_as_array),
+        CHECK_CASE(config_rejects_strict_upstream_without_auth_name_or_pins),
+        CHECK_CASE(config_allows_opportunistic_upstream_without_auth),
+        CHECK_CASE(config_allows_strict_upstream_with_pins_only),
+        CHECK_CASE(config_search_list_is_checked),
+        CHECK_CASE(config_socket_paths_must_be_absolute_and_fit),
+        CHECK_CASE(config_rejects_same_path_for_both_sockets),
+        CHECK_CASE(config_ca_file_must_be_absolute_but_need_not_exist),
+        CHECK_CASE(config_rejects_invalid_user),
+    };
+    return check_run("config", cases, sizeof(cases) / sizeof(cases[0]), remove_conf);
 }

@@ -9,6 +9,8 @@
 #include "dname.h"
 
 #include <check.h>
+
+#include "check-run.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -179,39 +181,19 @@ START_TEST(dname_dots_counts_inner_dots) {
 }
 END_TEST
 
-static Suite *dname_suite(void) {
-    Suite *s = suite_create("dname");
-    struct {
-        const char *name;
-        const TTest *test;
-    } cases[] = {
-#define CASE(f) {#f, f}
-        CASE(dname_valid_accepts_ordinary_names),
-        CASE(dname_valid_allows_one_trailing_dot),
-        CASE(dname_valid_rejects_root_and_empty),
-        CASE(dname_valid_rejects_empty_labels),
-        CASE(dname_valid_takes_63_octet_labels_not_64),
-        CASE(dname_valid_takes_253_octets_not_254),
-        CASE(dname_valid_ignores_characters),
-        CASE(dname_equal_ignores_ascii_case),
-        CASE(dname_equal_ignores_one_trailing_dot),
-        CASE(dname_equal_rejects_different_names),
-        CASE(dname_dots_counts_inner_dots),
-#undef CASE
-    };
-    /* One TCase per behaviour, so CK_RUN_CASE can pick any single one. */
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        TCase *tc = tcase_create(cases[i].name);
-        tcase_add_test(tc, cases[i].test);
-        suite_add_tcase(s, tc);
-    }
-    return s;
-}
-
 int main(void) {
-    SRunner *sr = srunner_create(dname_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    const struct check_case cases[] = {
+        CHECK_CASE(dname_valid_accepts_ordinary_names),
+        CHECK_CASE(dname_valid_allows_one_trailing_dot),
+        CHECK_CASE(dname_valid_rejects_root_and_empty),
+        CHECK_CASE(dname_valid_rejects_empty_labels),
+        CHECK_CASE(dname_valid_takes_63_octet_labels_not_64),
+        CHECK_CASE(dname_valid_takes_253_octets_not_254),
+        CHECK_CASE(dname_valid_ignores_characters),
+        CHECK_CASE(dname_equal_ignores_ascii_case),
+        CHECK_CASE(dname_equal_ignores_one_trailing_dot),
+        CHECK_CASE(dname_equal_rejects_different_names),
+        CHECK_CASE(dname_dots_counts_inner_dots),
+    };
+    return check_run("dname", cases, sizeof(cases) / sizeof(cases[0]), NULL);
 }

@@ -9,6 +9,8 @@
 
 #include <arpa/inet.h>
 #include <check.h>
+
+#include "check-run.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1036,64 +1038,44 @@ START_TEST(dns_follow_ttl_is_minimum_of_used_records) {
 }
 END_TEST
 
-static Suite *dns_wire_suite(void) {
-    Suite *s = suite_create("dns_wire");
-    struct {
-        const char *name;
-        const TTest *test;
-    } cases[] = {
-#define CASE(f) {#f, f}
-        CASE(dns_query_has_header_question_and_opt),
-        CASE(dns_query_padding_makes_length_multiple_of_block),
-        CASE(dns_query_keepalive_option_present),
-        CASE(dns_query_rejects_bad_names),
-        CASE(dns_query_encodes_escapes),
-        CASE(dns_query_reports_enobufs_and_leaves_buffer),
-        CASE(dns_query_round_trips_name_through_parser),
-        CASE(dns_reverse_name_ipv4),
-        CASE(dns_reverse_name_ipv6),
-        CASE(dns_reverse_name_checks_buffer_and_family),
-        CASE(dns_parse_simple_a),
-        CASE(dns_parse_aaaa),
-        CASE(dns_parse_cname_chain),
-        CASE(dns_parse_ptr),
-        CASE(dns_parse_escapes_names_in_presentation_form),
-        CASE(dns_parse_rejects_every_truncation),
-        CASE(dns_parse_rejects_compression_loop),
-        CASE(dns_parse_rejects_pointer_to_itself),
-        CASE(dns_parse_rejects_forward_pointer),
-        CASE(dns_parse_rejects_counts_that_lie),
-        CASE(dns_parse_rejects_oversize_names),
-        CASE(dns_parse_rejects_reserved_label_types),
-        CASE(dns_parse_rejects_non_response),
-        CASE(dns_parse_rejects_qdcount_not_one),
-        CASE(dns_parse_rejects_bad_rdata),
-        CASE(dns_parse_skips_other_types_and_classes),
-        CASE(dns_parse_reads_soa_minimum),
-        CASE(dns_parse_reads_opt_keepalive),
-        CASE(dns_parse_extends_rcode_from_opt),
-        CASE(dns_parse_reads_tc_and_clamps_ttl),
-        CASE(dns_follow_chain_of_sixteen),
-        CASE(dns_follow_rejects_chain_of_seventeen),
-        CASE(dns_follow_rejects_loop),
-        CASE(dns_follow_nodata),
-        CASE(dns_follow_ignores_other_owners),
-        CASE(dns_follow_ttl_is_minimum_of_used_records),
-#undef CASE
-    };
-    /* One TCase per behaviour, so CK_RUN_CASE can pick any single one. */
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        TCase *tc = tcase_create(cases[i].name);
-        tcase_add_test(tc, cases[i].test);
-        suite_add_tcase(s, tc);
-    }
-    return s;
-}
-
 int main(void) {
-    SRunner *sr = srunner_create(dns_wire_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    const struct check_case cases[] = {
+        CHECK_CASE(dns_query_has_header_question_and_opt),
+        CHECK_CASE(dns_query_padding_makes_length_multiple_of_block),
+        CHECK_CASE(dns_query_keepalive_option_present),
+        CHECK_CASE(dns_query_rejects_bad_names),
+        CHECK_CASE(dns_query_encodes_escapes),
+        CHECK_CASE(dns_query_reports_enobufs_and_leaves_buffer),
+        CHECK_CASE(dns_query_round_trips_name_through_parser),
+        CHECK_CASE(dns_reverse_name_ipv4),
+        CHECK_CASE(dns_reverse_name_ipv6),
+        CHECK_CASE(dns_reverse_name_checks_buffer_and_family),
+        CHECK_CASE(dns_parse_simple_a),
+        CHECK_CASE(dns_parse_aaaa),
+        CHECK_CASE(dns_parse_cname_chain),
+        CHECK_CASE(dns_parse_ptr),
+        CHECK_CASE(dns_parse_escapes_names_in_presentation_form),
+        CHECK_CASE(dns_parse_rejects_every_truncation),
+        CHECK_CASE(dns_parse_rejects_compression_loop),
+        CHECK_CASE(dns_parse_rejects_pointer_to_itself),
+        CHECK_CASE(dns_parse_rejects_forward_pointer),
+        CHECK_CASE(dns_parse_rejects_counts_that_lie),
+        CHECK_CASE(dns_parse_rejects_oversize_names),
+        CHECK_CASE(dns_parse_rejects_reserved_label_types),
+        CHECK_CASE(dns_parse_rejects_non_response),
+        CHECK_CASE(dns_parse_rejects_qdcount_not_one),
+        CHECK_CASE(dns_parse_rejects_bad_rdata),
+        CHECK_CASE(dns_parse_skips_other_types_and_classes),
+        CHECK_CASE(dns_parse_reads_soa_minimum),
+        CHECK_CASE(dns_parse_reads_opt_keepalive),
+        CHECK_CASE(dns_parse_extends_rcode_from_opt),
+        CHECK_CASE(dns_parse_reads_tc_and_clamps_ttl),
+        CHECK_CASE(dns_follow_chain_of_sixteen),
+        CHECK_CASE(dns_follow_rejects_chain_of_seventeen),
+        CHECK_CASE(dns_follow_rejects_loop),
+        CHECK_CASE(dns_follow_nodata),
+        CHECK_CASE(dns_follow_ignores_other_owners),
+        CHECK_CASE(dns_follow_ttl_is_minimum_of_used_records),
+    };
+    return check_run("dns_wire", cases, sizeof(cases) / sizeof(cases[0]), NULL);
 }

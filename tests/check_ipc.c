@@ -12,6 +12,8 @@
 #include "ipc.h"
 
 #include <check.h>
+
+#include "check-run.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,8 +65,7 @@ static void p_byname(struct pkt *p, uint8_t family, uint8_t flags, uint16_t name
     p_bytes(p, name, n);
 }
 
-static void p_byaddr(struct pkt *p, uint8_t family, uint8_t addr_len, const void *addr,
-                     size_t n) {
+static void p_byaddr(struct pkt *p, uint8_t family, uint8_t addr_len, const void *addr, size_t n) {
     p->n = 0;
     p_u8(p, family);
     p_u8(p, addr_len);
@@ -171,8 +172,7 @@ static void expect_name(struct ipc_name_ref r, const char *want) {
 }
 
 /* A reply with a canonical name, three aliases and v4/v6 addresses interleaved. */
-static const char *const mixed_aliases[] = {"www.example.org", "web.example.org",
-                                            "w3.example.org"};
+static const char *const mixed_aliases[] = {"www.example.org", "web.example.org", "w3.example.org"};
 
 static size_t build_mixed_reply(uint8_t *frame, uint32_t ttl) {
     struct ipc_reply_builder b;
@@ -265,10 +265,14 @@ START_TEST(ipc_header_rejects_body_len_over_bound) {
     }
     /* one over the reply bound */
     const uint32_t over = IPC_MAX_REPLY_BODY + 1;
-    const uint8_t hdr[IPC_HEADER_LEN] = {0x4E,          0x44,
-                                         1,             IPC_OP_REPLY,
-                                         (uint8_t)(over >> 24), (uint8_t)(over >> 16),
-                                         (uint8_t)(over >> 8),  (uint8_t)over};
+    const uint8_t hdr[IPC_HEADER_LEN] = {0x4E,
+                                         0x44,
+                                         1,
+                                         IPC_OP_REPLY,
+                                         (uint8_t)(over >> 24),
+                                         (uint8_t)(over >> 16),
+                                         (uint8_t)(over >> 8),
+                                         (uint8_t)over};
     uint8_t op = 0x77;
     ck_assert_int_eq(ipc_header_decode(hdr, &op, IPC_MAX_REPLY_BODY), -EMSGSIZE);
     ck_assert_uint_eq(op, 0x77);
@@ -602,8 +606,7 @@ END_TEST
 START_TEST(ipc_reply_builder_drops_canon_unless_ok) {
     uint8_t *frame = malloc(REPLY_CAP);
     struct ipc_reply_builder b;
-    ck_assert_int_eq(ipc_reply_begin(&b, frame, REPLY_CAP, IPC_STATUS_NODATA, 5, "x.example"),
-                     0);
+    ck_assert_int_eq(ipc_reply_begin(&b, frame, REPLY_CAP, IPC_STATUS_NODATA, 5, "x.example"), 0);
     struct decoded d;
     decode_reply_frame(&d, frame, ipc_reply_end(&b));
     ck_assert_uint_eq(d.v.status, IPC_STATUS_NODATA);
@@ -623,12 +626,18 @@ START_TEST(ipc_reply_wire_layout_matches_header) {
     body += 2 * 5 + 2 * 17;
     ck_assert_uint_eq(len, IPC_HEADER_LEN + body);
 
-    const uint8_t hdr[] = {0x4E, 0x44, 1, IPC_OP_REPLY, (uint8_t)(body >> 24),
-                           (uint8_t)(body >> 16), (uint8_t)(body >> 8), (uint8_t)body};
+    const uint8_t hdr[] = {0x4E,
+                           0x44,
+                           1,
+                           IPC_OP_REPLY,
+                           (uint8_t)(body >> 24),
+                           (uint8_t)(body >> 16),
+                           (uint8_t)(body >> 8),
+                           (uint8_t)body};
     ck_assert_mem_eq(frame, hdr, sizeof(hdr));
     const uint8_t *p = frame + IPC_HEADER_LEN;
-    const uint8_t fixed[] = {IPC_STATUS_OK, 0, 0, 3, 0, 4, 0, (uint8_t)canon, 0xA1, 0xB2, 0xC3,
-                             0xD4};
+    const uint8_t fixed[] = {IPC_STATUS_OK,  0,    0,    3,    0,   4, 0,
+                             (uint8_t)canon, 0xA1, 0xB2, 0xC3, 0xD4};
     ck_assert_mem_eq(p, fixed, sizeof(fixed));
     p += 12;
     ck_assert_mem_eq(p, "host.example.org", canon);
@@ -743,8 +752,7 @@ START_TEST(ipc_reply_begin_rejects_bad_input) {
     char name[IPC_MAX_NAME + 2];
     struct ipc_reply_builder b;
 
-    ck_assert_int_eq(ipc_reply_begin(&b, frame, REPLY_CAP, IPC_STATUS_MAX_ + 1, 0, NULL),
-                     -EINVAL);
+    ck_assert_int_eq(ipc_reply_begin(&b, frame, REPLY_CAP, IPC_STATUS_MAX_ + 1, 0, NULL), -EINVAL);
     ck_assert_int_eq(ipc_reply_begin(&b, frame, REPLY_CAP, 0xff, 0, NULL), -EINVAL);
     ck_assert_int_eq(ipc_reply_begin(&b, frame, REPLY_CAP, IPC_STATUS_OK, 0, NULL), -EINVAL);
     ck_assert_int_eq(ipc_reply_begin(&b, frame, REPLY_CAP, IPC_STATUS_OK, 0, ""), -EINVAL);
@@ -871,9 +879,8 @@ START_TEST(ipc_reply_builder_stops_at_the_maxima) {
         ck_assert_int_eq(ipc_reply_add_alias(&b, "alias.example"), 0);
     ck_assert_int_eq(ipc_reply_add_alias(&b, "one.too.many"), -ENOBUFS);
     for (unsigned i = 0; i < IPC_MAX_ADDRS; i++)
-        ck_assert_int_eq(ipc_reply_add_addr(&b, i % 2 ? IPC_AF_INET : IPC_AF_INET6,
-                                            i % 2 ? a4 : a6),
-                         0);
+        ck_assert_int_eq(
+            ipc_reply_add_addr(&b, i % 2 ? IPC_AF_INET : IPC_AF_INET6, i % 2 ? a4 : a6), 0);
     ck_assert_int_eq(ipc_reply_add_addr(&b, IPC_AF_INET, b4), -ENOBUFS);
     ck_assert_int_eq(ipc_reply_add_addr(&b, IPC_AF_INET6, b6), -ENOBUFS);
 
@@ -1155,72 +1162,52 @@ START_TEST(ipc_addr_len_knows_both_families_only) {
 }
 END_TEST
 
-static Suite *ipc_suite(void) {
-    Suite *s = suite_create("ipc");
-    struct {
-        const char *name;
-        const TTest *test;
-    } cases[] = {
-#define CASE(t) {#t, t}
-        CASE(ipc_header_accepts_each_op),
-        CASE(ipc_header_accepts_body_len_at_the_bound),
-        CASE(ipc_header_rejects_bad_magic),
-        CASE(ipc_header_rejects_bad_version),
-        CASE(ipc_header_rejects_bad_op),
-        CASE(ipc_header_rejects_body_len_over_bound),
-        CASE(ipc_byname_round_trips_each_family),
-        CASE(ipc_byname_round_trips_254_char_name),
-        CASE(ipc_byaddr_round_trips_ipv4),
-        CASE(ipc_byaddr_round_trips_ipv6),
-        CASE(ipc_request_decode_rejects_every_truncation),
-        CASE(ipc_request_decode_rejects_trailing_bytes),
-        CASE(ipc_request_decode_rejects_name_len_mismatch),
-        CASE(ipc_request_decode_rejects_name_with_nul),
-        CASE(ipc_request_decode_rejects_zero_length_name),
-        CASE(ipc_request_decode_rejects_name_over_max),
-        CASE(ipc_request_decode_rejects_reserved_flags),
-        CASE(ipc_request_decode_rejects_wrong_family),
-        CASE(ipc_request_decode_rejects_addr_len_mismatch),
-        CASE(ipc_request_decode_rejects_other_ops),
-        CASE(ipc_request_encode_rejects_bad_input),
-        CASE(ipc_request_encode_reports_short_buffer),
-        CASE(ipc_reply_round_trips_each_status),
-        CASE(ipc_reply_builder_drops_canon_unless_ok),
-        CASE(ipc_reply_wire_layout_matches_header),
-        CASE(ipc_reply_round_trips_canon_aliases_and_mixed_addrs),
-        CASE(ipc_reply_round_trips_max_sizes),
-        CASE(ipc_reply_begin_rejects_bad_input),
-        CASE(ipc_reply_begin_reports_short_buffer),
-        CASE(ipc_reply_builder_reports_short_buffer),
-        CASE(ipc_reply_builder_rejects_bad_alias_and_addr),
-        CASE(ipc_reply_builder_refuses_aliases_after_addresses),
-        CASE(ipc_reply_builder_stops_at_the_maxima),
-        CASE(ipc_reply_decode_rejects_every_truncation),
-        CASE(ipc_reply_decode_rejects_trailing_bytes),
-        CASE(ipc_reply_decode_rejects_reserved_flags),
-        CASE(ipc_reply_decode_rejects_unknown_status),
-        CASE(ipc_reply_decode_rejects_non_ok_with_names_or_addrs),
-        CASE(ipc_reply_decode_rejects_ok_with_empty_canon),
-        CASE(ipc_reply_decode_rejects_bad_names),
-        CASE(ipc_reply_decode_rejects_counts_that_lie),
-        CASE(ipc_reply_decode_rejects_bad_address_family),
-        CASE(ipc_reply_decode_rejects_counts_over_the_maxima),
-        CASE(ipc_addr_len_knows_both_families_only),
-#undef CASE
-    };
-    /* One TCase per behaviour, so CK_RUN_CASE can pick any single one. */
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        TCase *tc = tcase_create(cases[i].name);
-        tcase_add_test(tc, cases[i].test);
-        suite_add_tcase(s, tc);
-    }
-    return s;
-}
-
 int main(void) {
-    SRunner *sr = srunner_create(ipc_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    const struct check_case cases[] = {
+        CHECK_CASE(ipc_header_accepts_each_op),
+        CHECK_CASE(ipc_header_accepts_body_len_at_the_bound),
+        CHECK_CASE(ipc_header_rejects_bad_magic),
+        CHECK_CASE(ipc_header_rejects_bad_version),
+        CHECK_CASE(ipc_header_rejects_bad_op),
+        CHECK_CASE(ipc_header_rejects_body_len_over_bound),
+        CHECK_CASE(ipc_byname_round_trips_each_family),
+        CHECK_CASE(ipc_byname_round_trips_254_char_name),
+        CHECK_CASE(ipc_byaddr_round_trips_ipv4),
+        CHECK_CASE(ipc_byaddr_round_trips_ipv6),
+        CHECK_CASE(ipc_request_decode_rejects_every_truncation),
+        CHECK_CASE(ipc_request_decode_rejects_trailing_bytes),
+        CHECK_CASE(ipc_request_decode_rejects_name_len_mismatch),
+        CHECK_CASE(ipc_request_decode_rejects_name_with_nul),
+        CHECK_CASE(ipc_request_decode_rejects_zero_length_name),
+        CHECK_CASE(ipc_request_decode_rejects_name_over_max),
+        CHECK_CASE(ipc_request_decode_rejects_reserved_flags),
+        CHECK_CASE(ipc_request_decode_rejects_wrong_family),
+        CHECK_CASE(ipc_request_decode_rejects_addr_len_mismatch),
+        CHECK_CASE(ipc_request_decode_rejects_other_ops),
+        CHECK_CASE(ipc_request_encode_rejects_bad_input),
+        CHECK_CASE(ipc_request_encode_reports_short_buffer),
+        CHECK_CASE(ipc_reply_round_trips_each_status),
+        CHECK_CASE(ipc_reply_builder_drops_canon_unless_ok),
+        CHECK_CASE(ipc_reply_wire_layout_matches_header),
+        CHECK_CASE(ipc_reply_round_trips_canon_aliases_and_mixed_addrs),
+        CHECK_CASE(ipc_reply_round_trips_max_sizes),
+        CHECK_CASE(ipc_reply_begin_rejects_bad_input),
+        CHECK_CASE(ipc_reply_begin_reports_short_buffer),
+        CHECK_CASE(ipc_reply_builder_reports_short_buffer),
+        CHECK_CASE(ipc_reply_builder_rejects_bad_alias_and_addr),
+        CHECK_CASE(ipc_reply_builder_refuses_aliases_after_addresses),
+        CHECK_CASE(ipc_reply_builder_stops_at_the_maxima),
+        CHECK_CASE(ipc_reply_decode_rejects_every_truncation),
+        CHECK_CASE(ipc_reply_decode_rejects_trailing_bytes),
+        CHECK_CASE(ipc_reply_decode_rejects_reserved_flags),
+        CHECK_CASE(ipc_reply_decode_rejects_unknown_status),
+        CHECK_CASE(ipc_reply_decode_rejects_non_ok_with_names_or_addrs),
+        CHECK_CASE(ipc_reply_decode_rejects_ok_with_empty_canon),
+        CHECK_CASE(ipc_reply_decode_rejects_bad_names),
+        CHECK_CASE(ipc_reply_decode_rejects_counts_that_lie),
+        CHECK_CASE(ipc_reply_decode_rejects_bad_address_family),
+        CHECK_CASE(ipc_reply_decode_rejects_counts_over_the_maxima),
+        CHECK_CASE(ipc_addr_len_knows_both_families_only),
+    };
+    return check_run("ipc", cases, sizeof(cases) / sizeof(cases[0]), NULL);
 }

@@ -16,6 +16,8 @@
 #include "nss-buffer.h"
 
 #include <check.h>
+
+#include "check-run.h"
 #include <errno.h>
 #include <stdalign.h>
 #include <stdbool.h>
@@ -26,8 +28,8 @@
 #include <sys/socket.h>
 
 #define REPLY_CAP (IPC_HEADER_LEN + IPC_MAX_REPLY_BODY)
-#define POISON 0xAA
-#define GUARD 64
+#define POISON    0xAA
+#define GUARD     64
 /* No reply the contract allows needs more than this (checked below). */
 #define WALK_LIMIT (64 * 1024)
 
@@ -92,9 +94,9 @@ static void reply_from_spec(struct reply *r, const struct spec *s, uint8_t statu
     uint8_t *tmp = malloc(REPLY_CAP);
     ck_assert_ptr_nonnull(tmp);
     struct ipc_reply_builder b;
-    ck_assert_int_eq(ipc_reply_begin(&b, tmp, REPLY_CAP, status, 300,
-                                     status == IPC_STATUS_OK ? s->canon : NULL),
-                     0);
+    ck_assert_int_eq(
+        ipc_reply_begin(&b, tmp, REPLY_CAP, status, 300, status == IPC_STATUS_OK ? s->canon : NULL),
+        0);
     if (status == IPC_STATUS_OK) {
         for (size_t i = 0; i < s->n_aliases; i++)
             ck_assert_int_eq(ipc_reply_add_alias(&b, s->aliases[i]), 0);
@@ -230,8 +232,7 @@ static size_t walk_hostent(const struct reply *r, int af, const struct spec *s, 
         int ret = nss_pack_hostent(&r->v, af, &h, buf, buflen);
         if (ret == -ERANGE) {
             ck_assert_mem_eq(&h, &before, sizeof(h));
-            ck_assert_msg(all_poison(buf, buflen), "buflen %zu: written before ERANGE",
-                          buflen);
+            ck_assert_msg(all_poison(buf, buflen), "buflen %zu: written before ERANGE", buflen);
             free(mem);
             continue;
         }
@@ -465,8 +466,7 @@ static void check_gaih_size(size_t first, const struct spec *s) {
     ck_assert_uint_le(first, raw + alignof(struct gaih_addrtuple) - 1);
 }
 
-static size_t walk_gaih(const struct reply *r, const struct spec *s, bool preset,
-                        size_t misalign) {
+static size_t walk_gaih(const struct reply *r, const struct spec *s, bool preset, size_t misalign) {
     for (size_t buflen = 0; buflen <= WALK_LIMIT; buflen++) {
         char *buf;
         char *mem = poisoned(misalign, buflen, &buf);
@@ -479,8 +479,7 @@ static size_t walk_gaih(const struct reply *r, const struct spec *s, bool preset
         if (ret == -ERANGE) {
             ck_assert_ptr_eq(pat, preset ? &caller : NULL);
             ck_assert_mem_eq(&caller, &before, sizeof(caller));
-            ck_assert_msg(all_poison(buf, buflen), "buflen %zu: written before ERANGE",
-                          buflen);
+            ck_assert_msg(all_poison(buf, buflen), "buflen %zu: written before ERANGE", buflen);
             free(mem);
             continue;
         }
@@ -650,44 +649,24 @@ START_TEST(nss_pack_gaih_aligns_in_a_misaligned_buffer) {
 }
 END_TEST
 
-static Suite *nss_buffer_suite(void) {
-    Suite *s = suite_create("nss_buffer");
-    struct {
-        const char *name;
-        const TTest *test;
-    } cases[] = {
-#define CASE(f) {#f, f}
-        CASE(nss_pack_hostent_ipv4_without_aliases),
-        CASE(nss_pack_hostent_ipv4_with_aliases),
-        CASE(nss_pack_hostent_ipv6_without_aliases),
-        CASE(nss_pack_hostent_ipv6_with_aliases),
-        CASE(nss_pack_hostent_forty_addresses),
-        CASE(nss_pack_hostent_keeps_only_the_requested_family),
-        CASE(nss_pack_hostent_largest_reply),
-        CASE(nss_pack_hostent_enoent_without_an_address_of_the_family),
-        CASE(nss_pack_hostent_aligns_in_a_misaligned_buffer),
-        CASE(nss_pack_gaih_mixed_families),
-        CASE(nss_pack_gaih_one_address_of_each_family),
-        CASE(nss_pack_gaih_fills_the_callers_tuple_first),
-        CASE(nss_pack_gaih_forty_addresses),
-        CASE(nss_pack_gaih_largest_reply),
-        CASE(nss_pack_gaih_enoent_without_addresses),
-        CASE(nss_pack_gaih_aligns_in_a_misaligned_buffer),
-#undef CASE
-    };
-    /* One TCase per behaviour, so CK_RUN_CASE can pick any single one. */
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        TCase *tc = tcase_create(cases[i].name);
-        tcase_add_test(tc, cases[i].test);
-        suite_add_tcase(s, tc);
-    }
-    return s;
-}
-
 int main(void) {
-    SRunner *sr = srunner_create(nss_buffer_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    const struct check_case cases[] = {
+        CHECK_CASE(nss_pack_hostent_ipv4_without_aliases),
+        CHECK_CASE(nss_pack_hostent_ipv4_with_aliases),
+        CHECK_CASE(nss_pack_hostent_ipv6_without_aliases),
+        CHECK_CASE(nss_pack_hostent_ipv6_with_aliases),
+        CHECK_CASE(nss_pack_hostent_forty_addresses),
+        CHECK_CASE(nss_pack_hostent_keeps_only_the_requested_family),
+        CHECK_CASE(nss_pack_hostent_largest_reply),
+        CHECK_CASE(nss_pack_hostent_enoent_without_an_address_of_the_family),
+        CHECK_CASE(nss_pack_hostent_aligns_in_a_misaligned_buffer),
+        CHECK_CASE(nss_pack_gaih_mixed_families),
+        CHECK_CASE(nss_pack_gaih_one_address_of_each_family),
+        CHECK_CASE(nss_pack_gaih_fills_the_callers_tuple_first),
+        CHECK_CASE(nss_pack_gaih_forty_addresses),
+        CHECK_CASE(nss_pack_gaih_largest_reply),
+        CHECK_CASE(nss_pack_gaih_enoent_without_addresses),
+        CHECK_CASE(nss_pack_gaih_aligns_in_a_misaligned_buffer),
+    };
+    return check_run("nss_buffer", cases, sizeof(cases) / sizeof(cases[0]), NULL);
 }

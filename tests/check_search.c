@@ -7,6 +7,8 @@
 #include "search.h"
 
 #include <check.h>
+
+#include "check-run.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -309,46 +311,26 @@ START_TEST(search_without_list_asks_the_name_once) {
 }
 END_TEST
 
-static Suite *search_suite(void) {
-    Suite *s = suite_create("search");
-    struct {
-        const char *name;
-        const TTest *test;
-    } cases[] = {
-#define CASE(f) {#f, f}
-        CASE(search_conf_reads_search_line),
-        CASE(search_conf_last_of_domain_and_search_wins),
-        CASE(search_conf_ignores_comments_and_bare_keywords),
-        CASE(search_conf_reads_ndots_and_caps_it),
-        CASE(search_conf_falls_back_to_the_host_name_domain),
-        CASE(search_conf_keeps_at_most_the_limit),
-        CASE(search_conf_config_overrides_resolv_conf),
-        CASE(search_short_name_tries_list_first_then_as_is),
-        CASE(search_dotted_name_tries_as_is_first_and_not_again),
-        CASE(search_ndots_decides_what_goes_first),
-        CASE(search_trailing_dot_is_absolute),
-        CASE(search_stops_at_the_first_name_found),
-        CASE(search_verdict_is_first_as_is_then_nodata_then_servfail),
-        CASE(search_timeout_ends_the_list_but_tries_as_is),
-        CASE(search_root_on_the_list_replaces_the_as_is_try),
-        CASE(search_too_long_candidates_end_the_list),
-        CASE(search_no_tld_query_skips_single_labels_after_the_list),
-        CASE(search_without_list_asks_the_name_once),
-#undef CASE
-    };
-    /* One TCase per behaviour, so CK_RUN_CASE can pick any single one. */
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        TCase *tc = tcase_create(cases[i].name);
-        tcase_add_test(tc, cases[i].test);
-        suite_add_tcase(s, tc);
-    }
-    return s;
-}
-
 int main(void) {
-    SRunner *sr = srunner_create(search_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    const struct check_case cases[] = {
+        CHECK_CASE(search_conf_reads_search_line),
+        CHECK_CASE(search_conf_last_of_domain_and_search_wins),
+        CHECK_CASE(search_conf_ignores_comments_and_bare_keywords),
+        CHECK_CASE(search_conf_reads_ndots_and_caps_it),
+        CHECK_CASE(search_conf_falls_back_to_the_host_name_domain),
+        CHECK_CASE(search_conf_keeps_at_most_the_limit),
+        CHECK_CASE(search_conf_config_overrides_resolv_conf),
+        CHECK_CASE(search_short_name_tries_list_first_then_as_is),
+        CHECK_CASE(search_dotted_name_tries_as_is_first_and_not_again),
+        CHECK_CASE(search_ndots_decides_what_goes_first),
+        CHECK_CASE(search_trailing_dot_is_absolute),
+        CHECK_CASE(search_stops_at_the_first_name_found),
+        CHECK_CASE(search_verdict_is_first_as_is_then_nodata_then_servfail),
+        CHECK_CASE(search_timeout_ends_the_list_but_tries_as_is),
+        CHECK_CASE(search_root_on_the_list_replaces_the_as_is_try),
+        CHECK_CASE(search_too_long_candidates_end_the_list),
+        CHECK_CASE(search_no_tld_query_skips_single_labels_after_the_list),
+        CHECK_CASE(search_without_list_asks_the_name_once),
+    };
+    return check_run("search", cases, sizeof(cases) / sizeof(cases[0]), NULL);
 }
