@@ -80,7 +80,7 @@ static int recv_all(int fd, uint8_t *p, size_t len, int64_t deadline) {
     return 0;
 }
 
-static int connect_daemon(int64_t deadline) {
+static int connect_daemon(void) {
     const char *path = secure_getenv("NSS_DOT_SOCKET");
     if (!path || !*path)
         path = DOT_DEFAULT_SOCKET;
@@ -93,25 +93,14 @@ static int connect_daemon(int64_t deadline) {
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0)
         return -errno;
+    /* A Unix stream connect never returns EINPROGRESS: it connects at once
+     * or fails at once. */
     for (;;) {
         if (connect(fd, (const struct sockaddr *)&sa, sizeof(sa)) == 0)
             return fd;
         int e = errno;
         if (e == EINTR)
             continue;
-        if (e == EINPROGRESS) {
-            int r = wait_fd(fd, POLLOUT, deadline);
-            int soerr = 0;
-            socklen_t sl = sizeof(soerr);
-            if (r == 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0)
-                r = -errno;
-            else if (r == 0 && soerr)
-                r = -soerr;
-            if (r == 0)
-                return fd;
-            close(fd);
-            return r;
-        }
         /* ENOENT, ECONNREFUSED: no daemon. EAGAIN: its backlog is full;
          * both fail at once rather than make the program wait. */
         close(fd);
@@ -124,7 +113,7 @@ static int connect_daemon(int64_t deadline) {
 
 int nss_client_transact(const uint8_t *req, size_t req_len, uint8_t **ret_body, size_t *ret_len) {
     int64_t deadline = now_ms() + NSS_DOT_DEADLINE_MS;
-    int fd = connect_daemon(deadline);
+    int fd = connect_daemon();
     if (fd < 0)
         return fd;
 
