@@ -47,14 +47,19 @@ int ipc_header_decode(const uint8_t hdr[IPC_HEADER_LEN], uint8_t *ret_op, size_t
     return (int)len;
 }
 
-/* A name on the wire: 1..IPC_MAX_NAME bytes, no NUL. */
+/* A name in a reply: 1..IPC_MAX_NAME bytes, no NUL. */
 static bool name_ok(const uint8_t *p, size_t len) {
     return len >= 1 && len <= IPC_MAX_NAME && memchr(p, '\0', len) == NULL;
 }
 
+/* The name asked for: 0..IPC_MAX_QUERY_NAME bytes, no NUL. */
+static bool query_name_ok(const uint8_t *p, size_t len) {
+    return len <= IPC_MAX_QUERY_NAME && memchr(p, '\0', len) == NULL;
+}
+
 int ipc_request_encode_byname(uint8_t *buf, size_t buflen, uint8_t family, const char *name) {
     size_t n = strlen(name);
-    if (!name_ok((const uint8_t *)name, n))
+    if (!query_name_ok((const uint8_t *)name, n))
         return -EINVAL;
     if (family != IPC_AF_UNSPEC && family != IPC_AF_INET && family != IPC_AF_INET6)
         return -EINVAL;
@@ -98,7 +103,7 @@ int ipc_request_decode(uint8_t op, const uint8_t *body, size_t len, struct ipc_r
         if (body[1] != 0)
             return -EBADMSG;
         r.name_len = get16(body + 2);
-        if (len != 4 + (size_t)r.name_len || !name_ok(body + 4, r.name_len))
+        if (len != 4 + (size_t)r.name_len || !query_name_ok(body + 4, r.name_len))
             return -EBADMSG;
         memcpy(r.name, body + 4, r.name_len);
         r.name[r.name_len] = '\0';

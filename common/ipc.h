@@ -18,7 +18,9 @@
  * IPC_OP_BYNAME body:
  *   0    1     family     IPC_AF_UNSPEC | IPC_AF_INET | IPC_AF_INET6
  *   1    1     flags      0 (reserved, must be 0)
- *   2    2     name_len   1..IPC_MAX_NAME, no NUL inside, no terminator sent
+ *   2    2     name_len   0..IPC_MAX_QUERY_NAME, no NUL inside, no terminator
+ *                         sent: the name as the program gave it (text, with
+ *                         any escapes; the daemon converts it as glibc does)
  *   4    n     name
  *
  * IPC_OP_BYADDR body:
@@ -39,8 +41,10 @@
  *
  * For BYNAME, canon is the name that owns the addresses (end of the CNAME
  * chain) and the aliases are the names the chain went through. For BYADDR,
- * canon is the first usable PTR target (nss_dns returns only that one), no
- * aliases, and the single address is the one asked for.
+ * canon is the target of the first PTR record owned by the end of the chain,
+ * which must be a host name (res_hnok) or the lookup is NORECOVERY, as
+ * nss_dns reads it (it returns only that one name); no aliases, and the
+ * single address is the one asked for.
  *
  * Decoders reject a wrong magic, version or op, any length over its bound,
  * short bodies and trailing bytes: a frame decodes exactly or not at all.
@@ -51,15 +55,36 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IPC_MAGIC0           0x4E
-#define IPC_MAGIC1           0x44
-#define IPC_VERSION          1
-#define IPC_HEADER_LEN       8
+#define IPC_MAGIC0     0x4E
+#define IPC_MAGIC1     0x44
+#define IPC_VERSION    1
+#define IPC_HEADER_LEN 8
 
-#define IPC_MAX_NAME         254 /* 253 octets plus an optional trailing dot */
-#define IPC_MAX_ALIASES      32
-#define IPC_MAX_ADDRS        512
-#define IPC_MAX_REQUEST_BODY (4 + IPC_MAX_NAME)
+/*
+ * Why each bound is what it is. None may cut an answer short: nss_dns hands
+ * back everything one DNS message over TCP (64 KiB) carries, and so must we.
+ *   IPC_MAX_QUERY_NAME  glibc's resolver takes names as text of up to
+ *                       MAXDNAME - 1 (1024) characters (escapes make text
+ *                       longer than the 255 octets on the wire).
+ *   IPC_MAX_NAME        names in replies are host names (res_hnok): no
+ *                       escapes, so at most 253 characters, plus one
+ *                       trailing dot for good measure.
+ *   IPC_MAX_ALIASES     the most CNAME hops one 65535-octet message holds:
+ *                       after the 12-octet header and a 5-octet question,
+ *                       each hop takes at least 16 octets (compressed owner
+ *                       2, fixed fields 10, a target of one new 1-octet
+ *                       label and a pointer 4): 65518 / 16 = 4094.
+ *   IPC_MAX_ADDRS       the most addresses an AF_UNSPEC lookup merges: one
+ *                       message of A records (16 octets each: 4094) plus
+ *                       one of AAAA records (28 octets each: 2339).
+ * The largest reply is then about 1.1 MiB; the module reads the length
+ * first and allocates what the reply needs, not the bound.
+ */
+#define IPC_MAX_QUERY_NAME   1024
+#define IPC_MAX_NAME         254
+#define IPC_MAX_ALIASES      4094
+#define IPC_MAX_ADDRS        (4094 + 2339)
+#define IPC_MAX_REQUEST_BODY (4 + IPC_MAX_QUERY_NAME)
 #define IPC_MAX_REPLY_BODY                                                                         \
     (12 + IPC_MAX_NAME + IPC_MAX_ALIASES * (2 + IPC_MAX_NAME) + IPC_MAX_ADDRS * 17)
 
@@ -89,14 +114,20 @@ enum ipc_status {
      * answered (NXDOMAIN/NODATA): nss_dns then says NOTFOUND with h_errno
      * TRY_AGAIN (errno EAGAIN). */
     IPC_STATUS_NOTFOUND_TRYAGAIN = 6,
-    IPC_STATUS_MAX_ = 6,
+    /* The name could not be asked (no wire form, an empty name, too long
+     * with a search domain), the server refused it (REFUSED, FORMERR,
+     * NOTIMP), or the first PTR name is not a host name: nss_dns says
+     * NOTFOUND (UNAVAIL for the PTR, see libnss_dot(8)) with h_errno
+     * NO_RECOVERY and errno untouched. */
+    IPC_STATUS_NOTFOUND_NORECOVERY = 7,
+    IPC_STATUS_MAX_ = 7,
 };
 
 struct ipc_request {
     uint8_t op; /* IPC_OP_BYNAME or IPC_OP_BYADDR */
     uint8_t family;
     uint16_t name_len;
-    char name[IPC_MAX_NAME + 1]; /* NUL-terminated after decode */
+    char name[IPC_MAX_QUERY_NAME + 1]; /* NUL-terminated after decode */
     uint8_t addr_len;
     uint8_t addr[16];
 };

@@ -24,7 +24,7 @@ struct cache_entry {
     uint32_t hash;
     uint16_t qtype;
     uint8_t key_len;
-    char key[]; /* lower case, NUL-terminated */
+    uint8_t key[]; /* the name in wire form, lower case (dname.h) */
 };
 
 struct cache {
@@ -118,29 +118,17 @@ uint32_t cache_ttl(const struct cache_params *p, uint8_t status, bool has_ttl, u
 
 /* --- table ----------------------------------------------------------------------- */
 
-static char lower(char c) {
-    return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
-}
-
-/* Lower-cases name into key (no trailing dot); returns its length or -1. */
-static int make_key(const char *name, char key[DNAME_MAX_TEXT + 1]) {
-    size_t n = strlen(name);
-    if (n > 0 && name[n - 1] == '.')
-        n--;
-    if (n > DNAME_MAX_TEXT)
-        return -1;
-    for (size_t i = 0; i < n; i++)
-        key[i] = lower(name[i]);
-    key[n] = '\0';
-    return (int)n;
+/* The key: the wire name, lower-cased (RFC 4343 ASCII folding). */
+static int make_key(const uint8_t *name, uint8_t key[DNAME_MAX_WIRE]) {
+    return (int)dname_wire_lower(name, key);
 }
 
 /* FNV-1a with a seed, then a final avalanche so the low bits (the bucket
  * index) depend on every input byte. */
-static uint32_t hash_key(uint32_t seed, const char *key, size_t n, uint16_t qtype) {
+static uint32_t hash_key(uint32_t seed, const uint8_t *key, size_t n, uint16_t qtype) {
     uint32_t h = 2166136261u ^ seed;
     for (size_t i = 0; i < n; i++) {
-        h ^= (uint8_t)key[i];
+        h ^= key[i];
         h *= 16777619u;
     }
     h ^= qtype;
@@ -224,7 +212,7 @@ void cache_set_params(struct cache *c, const struct cache_params *p) {
     evict_to(c, c->p.entries);
 }
 
-static struct cache_entry *find(const struct cache *c, const char *key, size_t n, uint16_t qtype,
+static struct cache_entry *find(const struct cache *c, const uint8_t *key, size_t n, uint16_t qtype,
                                 uint32_t h) {
     if (!c->n_buckets)
         return NULL;
@@ -238,9 +226,9 @@ static int64_t stale_ms(const struct cache *c) {
     return (int64_t)c->p.serve_stale_s * 1000;
 }
 
-void cache_get(struct cache *c, const char *name, uint16_t qtype, int64_t now_ms,
+void cache_get(struct cache *c, const uint8_t *name, uint16_t qtype, int64_t now_ms,
                struct cache_hit *ret_hit) {
-    char key[DNAME_MAX_TEXT + 1];
+    uint8_t key[DNAME_MAX_WIRE];
     *ret_hit = (struct cache_hit){.state = CACHE_MISS};
     int n = make_key(name, key);
     if (n < 0 || c->count == 0)
@@ -294,9 +282,9 @@ static int grow(struct cache *c) {
     return 0;
 }
 
-int cache_put(struct cache *c, const char *name, uint16_t qtype, struct cache_answer *a,
+int cache_put(struct cache *c, const uint8_t *name, uint16_t qtype, struct cache_answer *a,
               uint32_t ttl_s, int64_t now_ms) {
-    char key[DNAME_MAX_TEXT + 1];
+    uint8_t key[DNAME_MAX_WIRE];
     int n = make_key(name, key);
     if (n < 0)
         return 0;
@@ -311,7 +299,7 @@ int cache_put(struct cache *c, const char *name, uint16_t qtype, struct cache_an
     if (c->count >= c->n_buckets && (c->n_buckets == 0 || c->n_buckets < c->p.entries))
         if (grow(c) < 0 && c->n_buckets == 0)
             return -ENOMEM;
-    struct cache_entry *e = malloc(sizeof(*e) + (size_t)n + 1);
+    struct cache_entry *e = malloc(sizeof(*e) + (size_t)n);
     if (!e)
         return -ENOMEM;
     *e = (struct cache_entry){
@@ -322,7 +310,7 @@ int cache_put(struct cache *c, const char *name, uint16_t qtype, struct cache_an
         .qtype = qtype,
         .key_len = (uint8_t)n,
     };
-    memcpy(e->key, key, (size_t)n + 1);
+    memcpy(e->key, key, (size_t)n);
     size_t b = h & (c->n_buckets - 1);
     e->hnext = c->buckets[b];
     c->buckets[b] = e;
@@ -336,8 +324,8 @@ int cache_put(struct cache *c, const char *name, uint16_t qtype, struct cache_an
     return 0;
 }
 
-void cache_refresh_failed(struct cache *c, const char *name, uint16_t qtype, int64_t now_ms) {
-    char key[DNAME_MAX_TEXT + 1];
+void cache_refresh_failed(struct cache *c, const uint8_t *name, uint16_t qtype, int64_t now_ms) {
+    uint8_t key[DNAME_MAX_WIRE];
     int n = make_key(name, key);
     if (n < 0)
         return;
@@ -347,11 +335,11 @@ void cache_refresh_failed(struct cache *c, const char *name, uint16_t qtype, int
         e->failed_at = now_ms;
 }
 
-size_t cache_entry_footprint(const char *name, const struct cache_answer *a) {
+size_t cache_entry_footprint(const uint8_t *name, const struct cache_answer *a) {
     size_t text = a->canon ? strlen(a->canon) + 1 : 0;
     for (size_t i = 0; i < a->n_aliases; i++)
         text += strlen(a->aliases[i]) + 1;
-    return sizeof(struct cache_entry) + strlen(name) + 1 + sizeof(struct cache_entry *) +
+    return sizeof(struct cache_entry) + dname_wire_len(name) + sizeof(struct cache_entry *) +
            sizeof(struct cache_answer) + a->n_aliases * sizeof(char *) +
            a->n_addrs * sizeof(struct ipc_addr) + text;
 }

@@ -5,7 +5,8 @@
  * tests drive it with an injected clock.
  *
  * Owns the answers (what one DNS question brought back, as the resolver
- * uses it), keyed by (lower-cased name, type), with:
+ * uses it), keyed by (name, type), the name in wire form (dname.h) folded
+ * to lower case (RFC 4343), with:
  *   - TTLs: positive answers live for the smallest TTL of the chain clamped
  *     to [min_ttl, max_ttl]; negative ones (NXDOMAIN, NODATA, and "records
  *     but none usable") per RFC 2308 for min(SOA TTL, SOA MINIMUM, chain TTL)
@@ -100,22 +101,22 @@ struct cache_hit {
     bool failing, refresh;
 };
 
-/* Looks (name, qtype) up; name in any case, one trailing dot ignored. A
- * fresh hit becomes the most recently used. Entries past their stale window
- * are dropped on the way. */
-void cache_get(struct cache *c, const char *name, uint16_t qtype, int64_t now_ms,
+/* Looks (name, qtype) up; name in wire form, in any case. A fresh hit
+ * becomes the most recently used. Entries past their stale window are
+ * dropped on the way. */
+void cache_get(struct cache *c, const uint8_t *name, uint16_t qtype, int64_t now_ms,
                struct cache_hit *ret_hit);
 
 /* Stores a (takes its own reference) for ttl_s seconds, replacing what was
  * there. ttl_s 0 or a disabled cache: not stored, and an older entry for
  * the key is dropped. 0 or -ENOMEM (nothing stored). */
-int cache_put(struct cache *c, const char *name, uint16_t qtype, struct cache_answer *a,
+int cache_put(struct cache *c, const uint8_t *name, uint16_t qtype, struct cache_answer *a,
               uint32_t ttl_s, int64_t now_ms);
 
 /* A refresh of (name, qtype) failed at now_ms: a stale entry is then served
  * at once (failing) until a refresh succeeds. No-op without an entry. */
-void cache_refresh_failed(struct cache *c, const char *name, uint16_t qtype, int64_t now_ms);
+void cache_refresh_failed(struct cache *c, const uint8_t *name, uint16_t qtype, int64_t now_ms);
 
 /* Bytes of heap an entry holding a takes (entry, key, answer), for the
  * documentation and the stats. */
-size_t cache_entry_footprint(const char *name, const struct cache_answer *a);
+size_t cache_entry_footprint(const uint8_t *name, const struct cache_answer *a);

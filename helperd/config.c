@@ -118,9 +118,11 @@ static int get_string_list(struct ctx *x, const config_setting_t *s, const char 
 }
 
 /* Names go into SNI and certificate matching, or onto the wire as search
- * suffixes: beyond dname_valid's lengths, only host name characters make sense. */
+ * suffixes: only host name characters make sense, in a name that is not the
+ * root and fits on the wire. */
 static bool host_name_valid(const char *name) {
-    return dname_valid(name) && strspn(name, ALNUM "-_.") == strlen(name);
+    uint8_t wire[DNAME_MAX_WIRE];
+    return strspn(name, ALNUM "-_.") == strlen(name) && dname_from_text(name, wire) > 1;
 }
 
 /* One table per group, walked in file order so the first error is the first in

@@ -43,73 +43,16 @@ static uint32_t get32(const uint8_t *p) {
     return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
 }
 
-static bool is_digit(char c) {
-    return c >= '0' && c <= '9';
-}
-
-/* Presentation form to uncompressed wire form, ns_name_pton style: "\X" is
- * the literal X and "\DDD" a decimal octet. dname_valid() has already bounded
- * the text, but it counts escapes as text, so the wire limits are checked
- * again here on the decoded octets. Returns the wire length or -EINVAL. */
-static int name_to_wire(const char *name, uint8_t out[static DNS_NAME_MAX_WIRE]) {
-    size_t len_pos = 0, w = 1;
-    const char *p = name;
-
-    out[0] = 0;
-    while (*p != '\0') {
-        int c = (unsigned char)*p++;
-
-        if (c == '.') {
-            if (out[len_pos] == 0)
-                return -EINVAL; /* empty label: leading dot or ".." */
-            if (*p == '\0')
-                break; /* the optional trailing dot */
-            if (w >= DNS_NAME_MAX_WIRE - 2)
-                return -EINVAL; /* no room for a label octet and the root */
-            len_pos = w++;
-            out[len_pos] = 0;
-            continue;
-        }
-        if (c == '\\') {
-            if (*p == '\0')
-                return -EINVAL;
-            if (is_digit(*p)) {
-                if (!is_digit(p[1]) || !is_digit(p[2]))
-                    return -EINVAL;
-                c = (p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0');
-                if (c > 255)
-                    return -EINVAL;
-                p += 3;
-            } else {
-                c = (unsigned char)*p++;
-            }
-        }
-        if (out[len_pos] == DNAME_MAX_LABEL || w >= DNS_NAME_MAX_WIRE - 1)
-            return -EINVAL;
-        out[len_pos]++;
-        out[w++] = (uint8_t)c;
-    }
-    if (out[len_pos] == 0)
-        return -EINVAL; /* empty name, or empty last label */
-    out[w++] = 0;
-    return (int)w;
-}
-
-int dns_build_query(uint8_t *buf, size_t buflen, uint16_t id, const char *name, uint16_t qtype,
+int dns_build_query(uint8_t *buf, size_t buflen, uint16_t id, const uint8_t *qname, uint16_t qtype,
                     const struct dns_query_opts *opts) {
     static const struct dns_query_opts default_opts = {.udp_size = 1232};
-    uint8_t wire[DNS_NAME_MAX_WIRE];
-    int wire_len;
 
     if (!opts)
         opts = &default_opts;
-    if (!name || !dname_valid(name))
+    if (!qname)
         return -EINVAL;
-    wire_len = name_to_wire(name, wire);
-    if (wire_len < 0)
-        return wire_len;
-
-    size_t qlen = (size_t)wire_len + 4;
+    size_t wire_len = dname_wire_len(qname);
+    size_t qlen = wire_len + 4;
     size_t rdlen = opts->keepalive ? 4 : 0;
     size_t base = DNS_HEADER_LEN + qlen + 1 + RR_FIXED_LEN + rdlen;
     size_t pad = 0;
@@ -132,7 +75,7 @@ int dns_build_query(uint8_t *buf, size_t buflen, uint16_t id, const char *name, 
     put16(p + 8, 0);  /* NSCOUNT */
     put16(p + 10, 1); /* ARCOUNT: the OPT record */
     p += DNS_HEADER_LEN;
-    memcpy(p, wire, (size_t)wire_len);
+    memcpy(p, qname, wire_len);
     p += wire_len;
     put16(p, qtype);
     put16(p + 2, DNS_CLASS_IN);
@@ -196,43 +139,15 @@ int dns_reverse_name(int family, const uint8_t *addr, char *buf, size_t buflen) 
     return 0;
 }
 
-/* How a label octet is written in presentation form (see dns-wire.h). */
-static size_t escaped_len(uint8_t c) {
-    if (c < 0x21 || c > 0x7e)
-        return 4;
-    if (strchr(".\\\"();@$", c))
-        return 2;
-    return 1;
-}
-
-static char *put_escaped(char *t, uint8_t c) {
-    switch (escaped_len(c)) {
-    case 4:
-        *t++ = '\\';
-        *t++ = (char)('0' + c / 100);
-        *t++ = (char)('0' + c / 10 % 10);
-        *t++ = (char)('0' + c % 10);
-        break;
-    case 2:
-        *t++ = '\\';
-        /* fall through */
-    default:
-        *t++ = (char)c;
-    }
-    return t;
-}
-
 /* Reads the (possibly compressed) name at *off. Each compression pointer must
  * point below the start of the run of labels it ends, which is where the
  * previous jump landed (or the name itself began): the bound only decreases,
  * so every walk terminates, and loops and forward references are errors.
- * With text non-NULL, writes the presentation form and a NUL there (room for
- * DNS_NAME_MAX_TEXT + 1 is enough: 255 wire octets give at most 1003 chars).
- * On success advances *off past the name's bytes in place and returns the
- * text length (without NUL); 0 means the root. */
-static int read_name(const uint8_t *pkt, size_t len, size_t *off, char *text) {
-    size_t pos = *off, limit = *off, end = 0, wire = 0, tlen = 0;
-    char *t = text;
+ * With out non-NULL, writes the uncompressed wire form there (at most
+ * DNS_NAME_MAX_WIRE octets). On success advances *off past the name's bytes
+ * in place and returns the wire length (1 for the root). */
+static int read_name(const uint8_t *pkt, size_t len, size_t *off, uint8_t *out) {
+    size_t pos = *off, limit = *off, end = 0, wire = 0;
 
     for (;;) {
         if (pos >= len)
@@ -251,30 +166,19 @@ static int read_name(const uint8_t *pkt, size_t len, size_t *off, char *text) {
         }
         if (c & 0xc0)
             return -EBADMSG; /* 01 and 10: extended/obsolete label types */
-        wire += 1 + (size_t)c;
-        if (wire > DNS_NAME_MAX_WIRE)
+        if (wire + 1 + (size_t)c > DNS_NAME_MAX_WIRE)
             return -EBADMSG;
+        if (c != 0 && pos + 1 + c > len)
+            return -EBADMSG;
+        if (out)
+            memcpy(out + wire, pkt + pos, 1 + (size_t)c);
+        wire += 1 + (size_t)c;
         if (c == 0)
             break;
-        if (pos + 1 + c > len)
-            return -EBADMSG;
-        if (tlen > 0) {
-            tlen++;
-            if (t)
-                *t++ = '.';
-        }
-        for (size_t i = 0; i < c; i++) {
-            uint8_t o = pkt[pos + 1 + i];
-            tlen += escaped_len(o);
-            if (t)
-                t = put_escaped(t, o);
-        }
         pos += 1 + (size_t)c;
     }
-    if (t)
-        *t = '\0';
     *off = end != 0 ? end : pos + 1;
-    return (int)tlen;
+    return (int)wire;
 }
 
 /* One parse pass. With arena NULL it only validates and measures; with the
@@ -283,19 +187,19 @@ struct parse {
     const uint8_t *pkt;
     size_t len;
     struct dns_msg *m;
-    char *arena;
+    uint8_t *arena;
     size_t arena_used;
     size_t n_kept;
     bool has_opt;
 };
 
 /* Reads the name at *off, storing it in the arena in the filling pass. */
-static int take_name(struct parse *ps, size_t *off, char **ret) {
-    char *t = ps->arena ? ps->arena + ps->arena_used : NULL;
+static int take_name(struct parse *ps, size_t *off, const uint8_t **ret) {
+    uint8_t *t = ps->arena ? ps->arena + ps->arena_used : NULL;
     int r = read_name(ps->pkt, ps->len, off, t);
     if (r < 0)
         return r;
-    ps->arena_used += (size_t)r + 1;
+    ps->arena_used += (size_t)r;
     if (ret)
         *ret = t;
     return r;
@@ -370,7 +274,7 @@ static int parse_opt(struct parse *ps, int owner_len, uint32_t raw_ttl, size_t r
     const uint8_t *p = ps->pkt + rd, *end = p + rdlen;
 
     /* RFC 6891 section 6.1.1: one OPT, owned by the root. */
-    if (owner_len != 0 || ps->has_opt)
+    if (owner_len != 1 || ps->has_opt)
         return -EBADMSG;
     ps->has_opt = true;
     ps->m->rcode = (uint16_t)(((raw_ttl >> 24) << 4) | (ps->m->flags & 0x0f));
@@ -468,7 +372,7 @@ int dns_parse_response(const uint8_t *pkt, size_t len, struct dns_msg *ret_msg) 
         return r;
 
     size_t arena_size = ps.arena_used, n_kept = ps.n_kept;
-    char *arena = malloc(arena_size);
+    uint8_t *arena = malloc(arena_size);
     if (!arena)
         return -ENOMEM;
     struct dns_rr *answers = NULL;
@@ -502,57 +406,74 @@ void dns_msg_free(struct dns_msg *m) {
     *m = (struct dns_msg){0};
 }
 
-static const struct dns_rr *find_cname(const struct dns_msg *m, const char *owner) {
+static const struct dns_rr *find_cname(const struct dns_msg *m, const uint8_t *owner) {
     for (size_t i = 0; i < m->n_answers; i++)
-        if (m->answers[i].type == DNS_TYPE_CNAME && dname_equal(m->answers[i].owner, owner))
+        if (m->answers[i].type == DNS_TYPE_CNAME && dname_wire_equal(m->answers[i].owner, owner))
             return &m->answers[i];
     return NULL;
 }
 
-int dns_answer_follow(const struct dns_msg *m, const char *qname, uint16_t qtype,
+static uint32_t min_ttl(bool *have, uint32_t ttl, uint32_t v) {
+    uint32_t r = *have && ttl < v ? ttl : v;
+    *have = true;
+    return r;
+}
+
+int dns_answer_follow(const struct dns_msg *m, const uint8_t *qname, uint16_t qtype,
                       struct dns_answer *ret_answer) {
     struct dns_answer a = {0};
-    const char *cur;
+    const uint8_t *cur;
     bool have_ttl = false;
+    size_t n_cnames = 0;
 
     if (!m || !qname || !ret_answer || !m->qname)
         return -EINVAL;
     /* The canonical name must point into the message; the chain starts at
      * the question, which is also what nss_dns calls the name with no CNAME. */
-    if (!dname_equal(qname, m->qname))
+    if (!dname_wire_equal(qname, m->qname))
         return -EINVAL;
     cur = m->qname;
 
+    for (size_t i = 0; i < m->n_answers; i++)
+        n_cnames += m->answers[i].type == DNS_TYPE_CNAME;
     /* A CNAME query is answered by the CNAME itself, not what it points to. */
-    while (qtype != DNS_TYPE_CNAME) {
-        const struct dns_rr *c = find_cname(m, cur);
-        if (!c)
-            break;
-        /* A loop never ends on its own, so it always lands here too. */
-        if (a.n_aliases == DNS_CHAIN_MAX)
-            return -ELOOP;
-        a.aliases[a.n_aliases++] = c->owner;
-        a.ttl = have_ttl && a.ttl < c->ttl ? a.ttl : c->ttl;
-        have_ttl = true;
-        cur = c->u.target;
+    if (qtype != DNS_TYPE_CNAME && n_cnames > 0) {
+        a.aliases = calloc(n_cnames, sizeof(*a.aliases));
+        if (!a.aliases)
+            return -ENOMEM;
+        for (;;) {
+            const struct dns_rr *c = find_cname(m, cur);
+            if (!c)
+                break;
+            /* A chain without a loop uses each CNAME record at most once, so
+             * one hop more than there are records is a loop, of any length. */
+            if (a.n_aliases == n_cnames) {
+                free(a.aliases);
+                return -ELOOP;
+            }
+            a.aliases[a.n_aliases++] = c->owner;
+            a.ttl = min_ttl(&have_ttl, a.ttl, c->ttl);
+            cur = c->u.target;
+        }
     }
     a.canonical = cur;
 
     for (size_t i = 0; i < m->n_answers; i++)
-        if (m->answers[i].type == qtype && dname_equal(m->answers[i].owner, cur))
+        if (m->answers[i].type == qtype && dname_wire_equal(m->answers[i].owner, cur))
             a.n_records++;
     if (a.n_records > 0) {
         a.records = calloc(a.n_records, sizeof(*a.records));
-        if (!a.records)
+        if (!a.records) {
+            free(a.aliases);
             return -ENOMEM;
+        }
         size_t n = 0;
         for (size_t i = 0; i < m->n_answers; i++) {
             const struct dns_rr *rr = &m->answers[i];
-            if (rr->type != qtype || !dname_equal(rr->owner, cur))
+            if (rr->type != qtype || !dname_wire_equal(rr->owner, cur))
                 continue;
             a.records[n++] = rr;
-            a.ttl = have_ttl && a.ttl < rr->ttl ? a.ttl : rr->ttl;
-            have_ttl = true;
+            a.ttl = min_ttl(&have_ttl, a.ttl, rr->ttl);
         }
     }
     *ret_answer = a;
@@ -562,6 +483,7 @@ int dns_answer_follow(const struct dns_msg *m, const char *qname, uint16_t qtype
 void dns_answer_free(struct dns_answer *a) {
     if (!a)
         return;
+    free(a->aliases);
     free(a->records);
     *a = (struct dns_answer){0};
 }

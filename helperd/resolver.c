@@ -37,8 +37,8 @@ struct fetch {
     uint32_t hash;
     uint16_t qtype;
     bool starting, finished;
-    char key[SEARCH_MAX_NAME];  /* lower case, no trailing dot */
-    char name[SEARCH_MAX_NAME]; /* as the first asker spelt it */
+    uint8_t key[DNAME_MAX_WIRE];  /* the name in wire form, lower case */
+    uint8_t name[DNAME_MAX_WIRE]; /* wire form, as the first asker spelt it */
 };
 
 struct sub {
@@ -62,7 +62,8 @@ struct resolver_job {
     void *userdata;
     struct search_conf *conf; /* a reference; NULL for reverse lookups */
     struct search_iter it;
-    char cand[SEARCH_MAX_NAME]; /* the name being asked */
+    char cand[SEARCH_MAX_NAME];    /* the name being asked, as text */
+    uint8_t qname[DNAME_MAX_WIRE]; /* the same in wire form: what is asked */
     struct sub subs[2];
     unsigned n_subs;
     struct loop_timer timer; /* deadline, or "deliver now" once complete */
@@ -190,25 +191,20 @@ void resolver_get_stats(const struct resolver *r, struct resolver_stats *ret_sta
 
 /* --- fetches: one upstream query per (name, type) in flight -------------------------- */
 
-static uint32_t key_hash(const char *key, uint16_t qtype) {
+static uint32_t key_hash(const uint8_t *key, uint16_t qtype) {
     uint32_t h = 2166136261u;
-    for (; *key; key++)
-        h = (h ^ (uint8_t)*key) * 16777619u;
+    for (size_t i = 0, n = dname_wire_len(key); i < n; i++)
+        h = (h ^ key[i]) * 16777619u;
     return (h ^ qtype) * 16777619u;
 }
 
-static void make_key(const char *name, char key[SEARCH_MAX_NAME]) {
-    size_t n = strlen(name);
-    if (n > 0 && name[n - 1] == '.')
-        n--;
-    for (size_t i = 0; i < n; i++)
-        key[i] = (name[i] >= 'A' && name[i] <= 'Z') ? (char)(name[i] - 'A' + 'a') : name[i];
-    key[n] = '\0';
-}
-
-static struct fetch **fetch_slot(struct resolver *r, const char *key, uint16_t qtype, uint32_t h) {
+/* Two spellings of one name share a fetch: the key is the lower-cased wire
+ * form, so "\086\052.test", "V4.TEST" and "v4.test" are one question. */
+static struct fetch **fetch_slot(struct resolver *r, const uint8_t *key, uint16_t qtype,
+                                 uint32_t h) {
     struct fetch **pp = &r->fetches[h % FETCH_BUCKETS];
-    while (*pp && !((*pp)->hash == h && (*pp)->qtype == qtype && strcmp((*pp)->key, key) == 0))
+    while (*pp && !((*pp)->hash == h && (*pp)->qtype == qtype &&
+                    memcmp((*pp)->key, key, dname_wire_len(key)) == 0))
         pp = &(*pp)->hnext;
     return pp;
 }
@@ -245,9 +241,15 @@ static void sub_detach(struct sub *s) {
     }
 }
 
-/* Names a program can be handed: what nss_dns would return (no escapes). */
-static bool name_usable(const char *name) {
-    return name && *name && strchr(name, '\\') == NULL && strlen(name) <= DNAME_MAX_TEXT;
+/* Names a program can be handed: host names (res_hnok), as nss_dns
+ * accepts them in answers, other than the root. */
+static bool name_usable(const uint8_t *name) {
+    return name[0] != 0 && dname_hnok(name);
+}
+
+/* The text of a usable name into buf (IPC_MAX_NAME + 1 octets). */
+static const char *name_text(const uint8_t *name, char *buf) {
+    return dname_to_text(name, buf, IPC_MAX_NAME + 1) < 0 ? NULL : buf;
 }
 
 /* Reduces an answer to what nss_dns keeps of it: NXDOMAIN and empty answers
@@ -271,29 +273,54 @@ static int answer_from_msg(uint16_t qtype, const struct dns_msg *m, struct cache
                      : m->ancount > 0               ? IPC_STATUS_NORECOVERY
                                                     : IPC_STATUS_NODATA;
     const char *canon = NULL;
-    const char *aliases[IPC_MAX_ALIASES];
-    size_t n_aliases = 0, n_addrs = 0;
+    char canon_buf[IPC_MAX_NAME + 1];
+    const char **names = NULL;
+    char *text = NULL;
+    size_t n_names = 0, n_addrs = 0;
     struct ipc_addr *addrs = NULL;
-    if (status == IPC_STATUS_NXDOMAIN || a.n_records == 0 || !name_usable(a.canonical))
+    if (status == IPC_STATUS_NXDOMAIN)
         goto build;
     if (qtype == DNS_TYPE_PTR) {
-        /* nss_dns hands back the first usable PTR name and no aliases. */
-        for (size_t i = 0; i < a.n_records && !canon; i++)
-            if (name_usable(a.records[i]->u.target))
-                canon = a.records[i]->u.target;
-        if (canon)
+        /* nss_dns hands back the first PTR name, and fails when that one
+         * is not a host name (getanswer_ptr). */
+        if (a.n_records == 0)
+            goto build;
+        if (name_usable(a.records[0]->u.target) &&
+            (canon = name_text(a.records[0]->u.target, canon_buf)))
             status = IPC_STATUS_OK;
+        else
+            status = IPC_STATUS_NOTFOUND_NORECOVERY;
         goto build;
     }
-    addrs = calloc(a.n_records, sizeof(*addrs));
-    if (!addrs) {
-        dns_answer_free(&a);
-        return -ENOMEM;
+    /* A question that is not a host name is not found when the answer has
+     * records (getanswer_r and gaih_getanswer_slice check it first; with
+     * none, res_query already said NO_DATA). Only gethostbyname3_r asks. */
+    if (status == IPC_STATUS_NODATA)
+        goto build;
+    if (!name_usable(m->qname)) {
+        status = IPC_STATUS_NXDOMAIN;
+        goto build;
     }
-    canon = a.canonical;
-    for (size_t i = 0; i < a.n_aliases && n_aliases < IPC_MAX_ALIASES; i++)
-        if (name_usable(a.aliases[i]))
-            aliases[n_aliases++] = a.aliases[i];
+    if (a.n_records == 0)
+        goto build;
+    /* The names of the chain, the question first and the owner of the
+     * addresses last, keeping only host names, as nss_dns keeps them: the
+     * last is the canonical name, the others are the aliases. */
+    r = -ENOMEM;
+    names = calloc(a.n_aliases + 1, sizeof(*names));
+    text = malloc((a.n_aliases + 1) * (IPC_MAX_NAME + 1));
+    addrs = calloc(a.n_records, sizeof(*addrs));
+    if (!names || !text || !addrs)
+        goto out;
+    for (size_t i = 0; i <= a.n_aliases; i++) {
+        const uint8_t *w = i < a.n_aliases ? a.aliases[i] : a.canonical;
+        if (name_usable(w) && (names[n_names] = name_text(w, text + i * (IPC_MAX_NAME + 1))))
+            n_names++;
+    }
+    /* The question is a host name, so there is at least one. */
+    canon = names[--n_names];
+    if (n_names > IPC_MAX_ALIASES)
+        n_names = IPC_MAX_ALIASES;
     for (size_t i = 0; i < a.n_records && n_addrs < IPC_MAX_ADDRS; i++) {
         struct ipc_addr *d = &addrs[n_addrs++];
         if (a.records[i]->type == DNS_TYPE_A) {
@@ -307,7 +334,10 @@ static int answer_from_msg(uint16_t qtype, const struct dns_msg *m, struct cache
     status = IPC_STATUS_OK;
 build:
     r = cache_answer_new(status, *ret_has_ttl ? a.ttl : 0, status == IPC_STATUS_OK ? canon : NULL,
-                         aliases, n_aliases, addrs, n_addrs, ret);
+                         names, n_names, addrs, n_addrs, ret);
+out:
+    free(names);
+    free(text);
     free(addrs);
     dns_answer_free(&a);
     return r;
@@ -380,9 +410,9 @@ static void fetch_on_answer(void *userdata, int error, const struct dns_msg *m) 
 
 /* Joins the fetch for the sub's question, starting one when none is in
  * flight. s NULL: a background refresh nobody waits for. */
-static void fetch_join(struct resolver *r, const char *name, uint16_t qtype, struct sub *s) {
-    char key[SEARCH_MAX_NAME];
-    make_key(name, key);
+static void fetch_join(struct resolver *r, const uint8_t *name, uint16_t qtype, struct sub *s) {
+    uint8_t key[DNAME_MAX_WIRE];
+    dname_wire_lower(name, key);
     uint32_t h = key_hash(key, qtype);
     struct fetch **pp = fetch_slot(r, key, qtype, h);
     struct fetch *f = *pp;
@@ -401,7 +431,7 @@ static void fetch_join(struct resolver *r, const char *name, uint16_t qtype, str
         f->hash = h;
         f->qtype = qtype;
         memcpy(f->key, key, sizeof(key));
-        snprintf(f->name, sizeof(f->name), "%s", name);
+        memcpy(f->name, name, dname_wire_len(name));
         *pp = f;
     }
     if (s) {
@@ -487,7 +517,7 @@ static void sub_start(struct resolver_job *job, struct sub *s, uint16_t qtype) {
     struct resolver *r = job->r;
     struct cache_hit hit;
     *s = (struct sub){.job = job, .qtype = qtype};
-    cache_get(r->cache, job->cand, qtype, loop_now(r->loop), &hit);
+    cache_get(r->cache, job->qname, qtype, loop_now(r->loop), &hit);
     if (hit.state == CACHE_FRESH) {
         r->stats.cache_hits++;
         sub_finish(s, hit.answer, hit.ttl, SEARCH_TRYAGAIN);
@@ -498,15 +528,15 @@ static void sub_start(struct resolver_job *job, struct sub *s, uint16_t qtype) {
          * again in the background now and then (RFC 8767). */
         r->stats.stale_served++;
         if (hit.refresh) {
-            cache_refresh_failed(r->cache, job->cand, qtype, loop_now(r->loop));
-            fetch_join(r, job->cand, qtype, NULL);
+            cache_refresh_failed(r->cache, job->qname, qtype, loop_now(r->loop));
+            fetch_join(r, job->qname, qtype, NULL);
         }
         sub_finish(s, hit.answer, hit.ttl, SEARCH_TRYAGAIN);
         return;
     }
     s->stale = hit.answer; /* NULL on a miss */
     r->stats.cache_misses++;
-    fetch_join(r, job->cand, qtype, s);
+    fetch_join(r, job->qname, qtype, s);
 }
 
 static enum search_outcome sub_outcome(const struct sub *s) {
@@ -515,6 +545,7 @@ static enum search_outcome sub_outcome(const struct sub *s) {
     switch (s->answer->status) {
     case IPC_STATUS_OK:
     case IPC_STATUS_NORECOVERY:
+    case IPC_STATUS_NOTFOUND_NORECOVERY:
         return SEARCH_FOUND; /* NOERROR with records: the search ends */
     case IPC_STATUS_NXDOMAIN:
         return SEARCH_NXDOMAIN;
@@ -572,13 +603,20 @@ static void job_step(struct resolver_job *job) {
                 sub_clear(&job->subs[i]);
             job->n_subs = 0;
         }
-        /* A reverse lookup asks its one name (already in cand) once. */
+        /* A reverse lookup asks its one name (already in qname) once. */
         if (job->conf ? !search_next(&job->it, job->cand) : job->started) {
             job->status = job->conf ? (uint8_t)search_status(&job->it) : IPC_STATUS_TRYAGAIN;
             job_complete(job);
             break;
         }
         job->started = true;
+        /* The text becomes the wire form here, once: a name that has none
+         * (a bad escape, an empty label, too long) can't be asked, and
+         * glibc's res_query calls that NO_RECOVERY. */
+        if (job->conf && dname_from_text(job->cand, job->qname) < 0) {
+            search_report(&job->it, SEARCH_NORECOVERY);
+            continue;
+        }
         uint16_t types[2];
         unsigned n = 0;
         if (job->req.op == IPC_OP_BYADDR) {
@@ -612,9 +650,10 @@ static char lower_c(char c) {
  * name shares with the end of the question come back spelt as asked (and
  * the first name of the chain is the question itself). A cached answer may
  * come from another spelling of the question: respell those labels as
- * asked now. Other labels keep the case the server gave them. */
-static const char *spelt(const struct resolver_job *job, const char *name, char *buf) {
-    const char *q = job->cand;
+ * asked now. Other labels keep the case the server gave them. q is the
+ * question's text made from its wire form (escapes resolved, so
+ * "\086\052.TEST" respells as "V4.TEST", as a server would echo it). */
+static const char *spelt(const char *q, const char *name, char *buf) {
     size_t nq = strlen(q), nn = strlen(name), m = 0, common = 0;
     if (nq > 0 && q[nq - 1] == '.')
         nq--;
@@ -642,7 +681,7 @@ static void job_deliver(struct resolver_job *job) {
     const struct sub *first_ok = NULL;
     uint32_t ttl = UINT32_MAX;
     uint8_t status = job->status;
-    char buf[SEARCH_MAX_NAME];
+    char buf[SEARCH_MAX_NAME], q[DNAME_MAX_PRESENTATION];
 
     if (job->found) {
         /* As nss_dns merges A and AAAA: any address wins, then an
@@ -650,6 +689,8 @@ static void job_deliver(struct resolver_job *job) {
         status = IPC_STATUS_NORECOVERY;
         for (unsigned i = 0; i < job->n_subs; i++) {
             const struct sub *s = &job->subs[i];
+            if (s->answer && s->answer->status == IPC_STATUS_NOTFOUND_NORECOVERY)
+                status = IPC_STATUS_NOTFOUND_NORECOVERY; /* a bad PTR name */
             if (!s->answer || s->answer->status != IPC_STATUS_OK)
                 continue;
             if (!first_ok)
@@ -663,10 +704,12 @@ static void job_deliver(struct resolver_job *job) {
     size_t len;
     const struct cache_answer *a = first_ok ? first_ok->answer : NULL;
     bool forward = job->req.op == IPC_OP_BYNAME;
+    if (a && forward && dname_to_text(job->qname, q, sizeof(q)) < 0)
+        q[0] = '\0';
     if (a && ipc_reply_begin(&b, r->frame, sizeof(r->frame), status, ttl,
-                             forward ? spelt(job, a->canon, buf) : a->canon) == 0) {
+                             forward ? spelt(q, a->canon, buf) : a->canon) == 0) {
         for (size_t i = 0; i < a->n_aliases; i++)
-            (void)ipc_reply_add_alias(&b, forward ? spelt(job, a->aliases[i], buf) : a->aliases[i]);
+            (void)ipc_reply_add_alias(&b, forward ? spelt(q, a->aliases[i], buf) : a->aliases[i]);
         if (!forward)
             (void)ipc_reply_add_addr(&b, job->req.family, job->req.addr);
         for (unsigned i = 0; i < job->n_subs; i++) {
@@ -704,18 +747,15 @@ static void job_on_timer(struct loop_timer *t) {
 static int job_begin(struct resolver_job *job, struct resolver_job **ret_job) {
     job->starting = true;
     *ret_job = job;
-    if (job->req.op == IPC_OP_BYNAME && !dname_valid(job->req.name)) {
-        /* Bad names are answered NOTFOUND without a query. */
-        job->status = IPC_STATUS_NXDOMAIN;
-        job_complete(job);
-    } else {
-        if (job->req.op == IPC_OP_BYNAME) {
-            job->conf = job->r->search;
-            job->conf->refs++;
-            search_begin(&job->it, job->conf, job->req.name);
-        }
-        job_step(job);
+    /* Every name is asked as glibc would ask it: which names are refused
+     * before asking (res_hnok) depends on the entry point, and the module
+     * decides that. */
+    if (job->req.op == IPC_OP_BYNAME) {
+        job->conf = job->r->search;
+        job->conf->refs++;
+        search_begin(&job->it, job->conf, job->req.name);
     }
+    job_step(job);
     job->starting = false;
     if (job->complete) {
         *ret_job = NULL;
@@ -742,7 +782,8 @@ int resolver_start(struct resolver *r, const struct ipc_request *req, resolver_c
 
     if (req->op == IPC_OP_BYADDR) {
         int af = req->family == IPC_AF_INET ? AF_INET : AF_INET6;
-        if (dns_reverse_name(af, req->addr, job->cand, sizeof(job->cand)) < 0) {
+        if (dns_reverse_name(af, req->addr, job->cand, sizeof(job->cand)) < 0 ||
+            dname_from_text(job->cand, job->qname) < 0) {
             job_free(job);
             return -EINVAL;
         }

@@ -127,7 +127,7 @@ void search_begin(struct search_iter *it, const struct search_conf *conf, const 
     it->trailing_dot = n > 0 && name[n - 1] == '.';
 }
 
-/* name + "." + domain into buf; false when that is not a name we can ask. */
+/* name + "." + domain into buf; false when glibc would call it too long. */
 static bool join(const char *name, const char *domain, char buf[SEARCH_MAX_NAME]) {
     size_t a = strlen(name), b = strlen(domain);
     if (a + 1 + b >= SEARCH_MAX_NAME)
@@ -135,12 +135,15 @@ static bool join(const char *name, const char *domain, char buf[SEARCH_MAX_NAME]
     memcpy(buf, name, a);
     buf[a] = '.';
     memcpy(buf + a + 1, domain, b + 1);
-    return dname_valid(buf);
+    return true;
 }
 
+/* The name as is into buf; false when glibc's res_querydomain refuses it:
+ * its length less one must be below MAXDNAME - 1, which also refuses the
+ * empty name (the subtraction wraps). */
 static bool emit_as_is(const struct search_iter *it, char buf[SEARCH_MAX_NAME]) {
     size_t n = strlen(it->name);
-    if (n >= SEARCH_MAX_NAME)
+    if (n == 0 || n - 1 >= SEARCH_MAX_NAME - 1)
         return false;
     memcpy(buf, it->name, n + 1);
     return true;
@@ -152,7 +155,10 @@ bool search_next(struct search_iter *it, char buf[SEARCH_MAX_NAME]) {
         case PHASE_START:
             if (it->dots >= it->conf->ndots || it->trailing_dot) {
                 it->phase = PHASE_AS_IS_FIRST;
-                return emit_as_is(it, buf);
+                if (emit_as_is(it, buf))
+                    return true;
+                search_report(it, SEARCH_NORECOVERY);
+                continue;
             }
             it->phase = PHASE_LIST;
             continue;
@@ -179,8 +185,11 @@ bool search_next(struct search_iter *it, char buf[SEARCH_MAX_NAME]) {
             if (it->found)
                 return false;
             if ((it->dots || !it->searched || !it->conf->no_tld_query) &&
-                !(it->tried_as_is || it->root_on_list))
-                return emit_as_is(it, buf);
+                !(it->tried_as_is || it->root_on_list)) {
+                if (emit_as_is(it, buf))
+                    return true;
+                search_report(it, SEARCH_NORECOVERY);
+            }
             return false;
         default:
             return false;
@@ -232,7 +241,8 @@ unsigned search_outcome_status(int o) {
     case SEARCH_FOUND:
         return IPC_STATUS_OK;
     default:
-        return IPC_STATUS_NORECOVERY;
+        /* res_search failed with NO_RECOVERY: NOTFOUND for nss_dns. */
+        return IPC_STATUS_NOTFOUND_NORECOVERY;
     }
 }
 

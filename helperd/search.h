@@ -31,7 +31,10 @@
 
 #define SEARCH_MAX_DOMAINS 32
 #define SEARCH_MAX_NDOTS   15
-#define SEARCH_MAX_NAME    (DNAME_MAX_TEXT + 2) /* with a trailing dot and the NUL */
+/* A name to ask, as text: glibc's MAXDNAME (1025, with the NUL). Names are
+ * joined and measured as text, as glibc's res_search joins them; the
+ * resolver then converts each to wire form (dname.h). */
+#define SEARCH_MAX_NAME DNAME_MAX_PRESENTATION
 
 struct search_conf {
     unsigned refs; /* owned by the resolver; jobs hold references */
@@ -76,8 +79,10 @@ struct search_iter {
 /* name must stay valid (and unchanged) while the iterator is used. */
 void search_begin(struct search_iter *it, const struct search_conf *conf, const char *name);
 /* Writes the next name to ask into buf (SEARCH_MAX_NAME bytes); false when
- * the search is over. Names that cannot be asked (too long with a domain)
- * are skipped here, counted as NO_RECOVERY, as glibc counts them. */
+ * the search is over. Names that cannot be asked because they are too long
+ * as text (glibc's res_querydomain: name + "." + domain of MAXDNAME octets
+ * or more) are skipped here, counted as NO_RECOVERY, as glibc counts them;
+ * a name that has no wire form is the caller's to report. */
 bool search_next(struct search_iter *it, char buf[SEARCH_MAX_NAME]);
 /* Reports how the name from the last search_next() fared. */
 void search_report(struct search_iter *it, enum search_outcome o);

@@ -183,8 +183,12 @@ int query_write(struct upstream_query *q) {
     if (r == 0) {
         q->written = true;
         q->sent_at = loop_now(q->pool->loop);
-        log_debug("query %s type %u id %u to %s (%s): %d bytes", q->name, q->qtype, q->id,
-                  c->up->cfg->address, c->tls ? "tls" : "plain tcp", n);
+        if (log_get_level() >= LOG_LEVEL_DEBUG) {
+            char text[DNAME_MAX_PRESENTATION];
+            (void)dname_to_text(q->name, text, sizeof(text));
+            log_debug("query %s type %u id %u to %s (%s): %d bytes", text, q->qtype, q->id,
+                      c->up->cfg->address, c->tls ? "tls" : "plain tcp", n);
+        }
     }
     return r;
 }
@@ -356,7 +360,7 @@ static void conn_deliver(struct conn *c, const uint8_t *pkt, size_t len) {
     struct upstream_query *q = c->queries;
     while (q && q->id != m.id)
         q = q->cnext;
-    if (!q || !q->written || q->qtype != m.qtype || !dname_equal(q->name, m.qname)) {
+    if (!q || !q->written || q->qtype != m.qtype || !dname_wire_equal(q->name, m.qname)) {
         /* A late answer to a try that moved on, or not ours: not an error. */
         dns_msg_free(&m);
         return;

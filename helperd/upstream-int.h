@@ -72,7 +72,7 @@ struct conn {
 
 struct upstream_query {
     struct upstream_pool *pool;
-    char name[DNAME_MAX_TEXT + 2];
+    uint8_t name[DNAME_MAX_WIRE]; /* wire form */
     uint16_t qtype;
     int64_t deadline;
     upstream_cb cb;

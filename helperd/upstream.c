@@ -237,24 +237,16 @@ void query_next_try(struct upstream_query *q, int error) {
     }
 }
 
-int upstream_query_start(struct upstream_pool *p, const char *name, uint16_t qtype,
+int upstream_query_start(struct upstream_pool *p, const uint8_t *qname, uint16_t qtype,
                          int64_t deadline, upstream_cb cb, void *userdata,
                          struct upstream_query **ret_query) {
     if (p->n_ups == 0)
         return -ENETUNREACH;
-    size_t n = strlen(name);
-    if (n >= sizeof(((struct upstream_query *)0)->name))
-        return -EINVAL;
-    /* A name that can't be put in a query (a stray backslash escape) is
-     * refused here, before it can cost anyone a connection. */
-    uint8_t scratch[512 + 128];
-    if (dns_build_query(scratch, sizeof(scratch), 0, name, qtype, NULL) < 0)
-        return -EINVAL;
     struct upstream_query *q = calloc(1, sizeof(*q));
     if (!q)
         return -ENOMEM;
     q->pool = p;
-    memcpy(q->name, name, n + 1);
+    memcpy(q->name, qname, dname_wire_len(qname));
     q->qtype = qtype;
     q->deadline = deadline;
     q->cb = cb;

@@ -51,8 +51,9 @@ int upstream_pool_new(struct loop *l, const struct config *cfg, struct tls_ctx *
 /* Cancels (no callbacks) every query still pending, closes every connection. */
 void upstream_pool_free(struct upstream_pool *p);
 
-/* Starts a query for name/qtype answered by deadline (loop ms). */
-int upstream_query_start(struct upstream_pool *p, const char *name, uint16_t qtype,
+/* Starts a query for qname (wire form, dname.h; copied) and qtype answered
+ * by deadline (loop ms). */
+int upstream_query_start(struct upstream_pool *p, const uint8_t *qname, uint16_t qtype,
                          int64_t deadline, upstream_cb cb, void *userdata,
                          struct upstream_query **ret_query);
 /* Forgets a pending query; its callback won't run. */

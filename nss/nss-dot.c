@@ -5,7 +5,8 @@
  *
  * Status policy (as nss_dns, see DESIGN.md invariant 3):
  *   found                      SUCCESS
- *   NXDOMAIN, invalid name     NOTFOUND, h_errno HOST_NOT_FOUND
+ *   NXDOMAIN, not a host name  NOTFOUND, h_errno HOST_NOT_FOUND (the latter
+ *                              without asking, except in gethostbyname3_r)
  *   no address of that family  NOTFOUND, h_errno NO_DATA
  *   records, but none usable (e.g. a CNAME chain without an address of that
  *   family)                    TRYAGAIN, errno ENOENT, h_errno NO_RECOVERY
@@ -13,6 +14,9 @@
  *                              TRYAGAIN, errno EAGAIN, h_errno TRY_AGAIN
  *   search list: a SERVFAIL, then the last name NXDOMAIN/NODATA
  *                              NOTFOUND, errno EAGAIN, h_errno TRY_AGAIN
+ *   a name that can't be asked (no wire form, empty, too long), a refusing
+ *   server, a first PTR name that is not a host name
+ *                              NOTFOUND, h_errno NO_RECOVERY
  *   buffer too small           TRYAGAIN, errno ERANGE, h_errno NETDB_INTERNAL
  *   no daemon, bad reply       UNAVAIL, errno from the socket, h_errno NO_RECOVERY
  *   unsupported family         UNAVAIL, errno EAFNOSUPPORT, h_errno NO_DATA (by name)
@@ -62,6 +66,10 @@ struct result {
     struct gaih_addrtuple **pat; /* gaih results */
     char **canonp;
     int32_t *ttlp;
+    /* nss_dns's check_name: gethostbyname_r, _2_r and _4_r answer a name
+     * that is not a host name (res_hnok) NOTFOUND / HOST_NOT_FOUND without
+     * asking; gethostbyname3_r asks for any name. */
+    bool check_name;
 };
 
 struct verdict {
@@ -106,6 +114,8 @@ static struct verdict map_status(uint8_t st) {
         return verdict(NSS_STATUS_TRYAGAIN, ENOENT, NO_RECOVERY);
     case IPC_STATUS_NOTFOUND_TRYAGAIN:
         return verdict(NSS_STATUS_NOTFOUND, EAGAIN, TRY_AGAIN);
+    case IPC_STATUS_NOTFOUND_NORECOVERY:
+        return verdict(NSS_STATUS_NOTFOUND, 0, NO_RECOVERY);
     default:
         return verdict(NSS_STATUS_UNAVAIL, EPROTO, NO_RECOVERY);
     }
@@ -170,11 +180,15 @@ static enum nss_status lookup_name(const char *name, struct result *res, char *b
                                            : IPC_AF_UNSPEC;
     uint8_t req[IPC_HEADER_LEN + IPC_MAX_REQUEST_BODY];
     int n;
-    if (res->af != AF_INET && res->af != AF_INET6 && res->af != AF_UNSPEC)
-        v = verdict(NSS_STATUS_UNAVAIL, EAFNOSUPPORT, NO_DATA); /* as nss_dns */
-    else if (!name || !dname_valid(name) ||
-             (n = ipc_request_encode_byname(req, sizeof(req), family, name)) < 0)
+    /* The name first, then the family, in nss_dns's order. */
+    if (!name || (res->check_name && !dname_text_hnok(name)))
         v = verdict(NSS_STATUS_NOTFOUND, 0, HOST_NOT_FOUND);
+    else if (res->af != AF_INET && res->af != AF_INET6 && res->af != AF_UNSPEC)
+        v = verdict(NSS_STATUS_UNAVAIL, EAFNOSUPPORT, NO_DATA); /* as nss_dns */
+    else if ((n = ipc_request_encode_byname(req, sizeof(req), family, name)) < 0)
+        /* Longer than glibc's resolver takes (MAXDNAME): res_search fails
+         * with NO_RECOVERY before asking. */
+        v = verdict(NSS_STATUS_NOTFOUND, 0, NO_RECOVERY);
     else
         v = transact(req, (size_t)n, res, buffer, buflen);
     return finish(v, saved_errno, &old, errnop, h_errnop);
@@ -183,29 +197,37 @@ static enum nss_status lookup_name(const char *name, struct result *res, char *b
 enum nss_status _nss_dot_gethostbyname4_r(const char *name, struct gaih_addrtuple **pat,
                                           char *buffer, size_t buflen, int *errnop, int *h_errnop,
                                           int32_t *ttlp) {
-    struct result res = {.af = AF_UNSPEC, .pat = pat, .ttlp = ttlp};
+    struct result res = {.af = AF_UNSPEC, .pat = pat, .ttlp = ttlp, .check_name = true};
+    return lookup_name(name, &res, buffer, buflen, errnop, h_errnop);
+}
+
+static enum nss_status by_name_hostent(const char *name, int af, struct hostent *host, char *buffer,
+                                       size_t buflen, int *errnop, int *h_errnop, int32_t *ttlp,
+                                       char **canonp, bool check_name) {
+    /* A hostent holds one family: AF_UNSPEC is refused with EAFNOSUPPORT,
+     * as nss_dns does (lookup_name() refuses any other family). */
+    struct result res = {.af = af == AF_UNSPEC ? -1 : af,
+                         .host = host,
+                         .ttlp = ttlp,
+                         .canonp = canonp,
+                         .check_name = check_name};
     return lookup_name(name, &res, buffer, buflen, errnop, h_errnop);
 }
 
 enum nss_status _nss_dot_gethostbyname3_r(const char *name, int af, struct hostent *host,
                                           char *buffer, size_t buflen, int *errnop, int *h_errnop,
                                           int32_t *ttlp, char **canonp) {
-    /* A hostent holds one family: AF_UNSPEC is refused with EAFNOSUPPORT,
-     * as nss_dns does (lookup_name() refuses any other family). */
-    struct result res = {
-        .af = af == AF_UNSPEC ? -1 : af, .host = host, .ttlp = ttlp, .canonp = canonp};
-    return lookup_name(name, &res, buffer, buflen, errnop, h_errnop);
+    return by_name_hostent(name, af, host, buffer, buflen, errnop, h_errnop, ttlp, canonp, false);
 }
 
 enum nss_status _nss_dot_gethostbyname2_r(const char *name, int af, struct hostent *host,
                                           char *buffer, size_t buflen, int *errnop, int *h_errnop) {
-    return _nss_dot_gethostbyname3_r(name, af, host, buffer, buflen, errnop, h_errnop, NULL, NULL);
+    return by_name_hostent(name, af, host, buffer, buflen, errnop, h_errnop, NULL, NULL, true);
 }
 
 enum nss_status _nss_dot_gethostbyname_r(const char *name, struct hostent *host, char *buffer,
                                          size_t buflen, int *errnop, int *h_errnop) {
-    return _nss_dot_gethostbyname3_r(name, AF_INET, host, buffer, buflen, errnop, h_errnop, NULL,
-                                     NULL);
+    return by_name_hostent(name, AF_INET, host, buffer, buflen, errnop, h_errnop, NULL, NULL, true);
 }
 
 enum nss_status _nss_dot_gethostbyaddr2_r(const void *addr, socklen_t len, int af,

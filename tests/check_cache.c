@@ -4,6 +4,7 @@
  * by an injected clock (every call takes "now" in milliseconds).
  */
 #include "cache.h"
+#include "dname.h"
 
 #include <check.h>
 
@@ -15,6 +16,15 @@
 
 #define T_A    1
 #define T_AAAA 28
+
+/* The cache keys wire names (dname.h); the tests write text. */
+static const uint8_t *W(const char *text) {
+    static uint8_t ring[4][DNAME_MAX_WIRE];
+    static unsigned next;
+    uint8_t *w = ring[next++ % 4];
+    ck_assert_int_gt(dname_from_text(text, w), 0);
+    return w;
+}
 
 static const struct cache_params defaults = {
     .entries = 100, .min_ttl = 0, .max_ttl = 86400, .negative_ttl = 300, .serve_stale_s = 0};
@@ -42,13 +52,13 @@ static struct cache_answer *neg_answer(uint8_t status) {
 /* Puts a fresh OK answer for name with ttl seconds at now. */
 static void put_ok(struct cache *c, const char *name, uint8_t last, uint32_t ttl, int64_t now) {
     struct cache_answer *a = ok_answer(name, last, ttl);
-    ck_assert_int_eq(cache_put(c, name, T_A, a, ttl, now), 0);
+    ck_assert_int_eq(cache_put(c, W(name), T_A, a, ttl, now), 0);
     cache_answer_unref(a);
 }
 
 static enum cache_state state_of(struct cache *c, const char *name, uint16_t qtype, int64_t now) {
     struct cache_hit h;
-    cache_get(c, name, qtype, now, &h);
+    cache_get(c, W(name), qtype, now, &h);
     cache_answer_unref(h.answer);
     return h.state;
 }
@@ -76,7 +86,7 @@ START_TEST(cache_hit_is_case_insensitive_and_ignores_trailing_dot) {
     struct cache *c = new_cache(&defaults);
     put_ok(c, "WWW.Example.ORG", 1, 60, 0);
     struct cache_hit h;
-    cache_get(c, "www.example.org.", T_A, 1000, &h);
+    cache_get(c, W("www.example.org."), T_A, 1000, &h);
     ck_assert_int_eq(h.state, CACHE_FRESH);
     ck_assert_str_eq(h.answer->canon, "WWW.Example.ORG");
     ck_assert_uint_eq(h.ttl, 59);
@@ -91,14 +101,14 @@ START_TEST(cache_ttl_counts_down_and_expires) {
     struct cache *c = new_cache(&defaults);
     put_ok(c, "a.test", 1, 10, 5000);
     struct cache_hit h;
-    cache_get(c, "a.test", T_A, 5000, &h);
+    cache_get(c, W("a.test"), T_A, 5000, &h);
     ck_assert_uint_eq(h.ttl, 10);
     cache_answer_unref(h.answer);
-    cache_get(c, "a.test", T_A, 11500, &h);
+    cache_get(c, W("a.test"), T_A, 11500, &h);
     ck_assert_int_eq(h.state, CACHE_FRESH);
     ck_assert_uint_eq(h.ttl, 3);
     cache_answer_unref(h.answer);
-    cache_get(c, "a.test", T_A, 14999, &h);
+    cache_get(c, W("a.test"), T_A, 14999, &h);
     ck_assert_int_eq(h.state, CACHE_FRESH);
     ck_assert_uint_eq(h.ttl, 0);
     cache_answer_unref(h.answer);
@@ -118,12 +128,12 @@ START_TEST(cache_ttl_zero_is_not_cached) {
     struct cache_params p = defaults;
     p.min_ttl = 60;
     ck_assert_uint_eq(cache_ttl(&p, IPC_STATUS_OK, true, 0, false, 0, 0), 0);
-    ck_assert_int_eq(cache_put(c, "zero.test", T_A, a, ttl, 0), 0);
+    ck_assert_int_eq(cache_put(c, W("zero.test"), T_A, a, ttl, 0), 0);
     ck_assert_uint_eq(cache_count(c), 0);
     ck_assert_int_eq(state_of(c, "zero.test", T_A, 0), CACHE_MISS);
     /* a TTL 0 answer also replaces an older entry */
     put_ok(c, "zero.test", 2, 60, 0);
-    ck_assert_int_eq(cache_put(c, "zero.test", T_A, a, 0, 1000), 0);
+    ck_assert_int_eq(cache_put(c, W("zero.test"), T_A, a, 0, 1000), 0);
     ck_assert_int_eq(state_of(c, "zero.test", T_A, 1000), CACHE_MISS);
     cache_answer_unref(a);
     cache_free(c);
@@ -167,10 +177,10 @@ START_TEST(cache_negative_entries_are_served_until_they_expire) {
     struct cache_answer *a = neg_answer(IPC_STATUS_NXDOMAIN);
     uint32_t ttl = cache_ttl(&defaults, a->status, false, 0, true, 600, 60);
     ck_assert_uint_eq(ttl, 60);
-    ck_assert_int_eq(cache_put(c, "nx.test", T_A, a, ttl, 0), 0);
+    ck_assert_int_eq(cache_put(c, W("nx.test"), T_A, a, ttl, 0), 0);
     cache_answer_unref(a);
     struct cache_hit h;
-    cache_get(c, "nx.test", T_A, 59999, &h);
+    cache_get(c, W("nx.test"), T_A, 59999, &h);
     ck_assert_int_eq(h.state, CACHE_FRESH);
     ck_assert_uint_eq(h.answer->status, IPC_STATUS_NXDOMAIN);
     ck_assert_ptr_null(h.answer->canon);
@@ -249,7 +259,7 @@ START_TEST(cache_replacing_an_entry_keeps_one) {
     put_ok(c, "A.test", 2, 60, 1000);
     ck_assert_uint_eq(cache_count(c), 1);
     struct cache_hit h;
-    cache_get(c, "a.test", T_A, 1000, &h);
+    cache_get(c, W("a.test"), T_A, 1000, &h);
     ck_assert_uint_eq(h.answer->addrs[0].addr[3], 2);
     cache_answer_unref(h.answer);
     cache_free(c);
@@ -263,14 +273,14 @@ START_TEST(cache_stale_window_serves_expired_entries) {
     put_ok(c, "s.test", 1, 10, 0);
     struct cache_hit h;
     /* expired, inside the window: stale, not failing yet (ask upstream first) */
-    cache_get(c, "s.test", T_A, 10000, &h);
+    cache_get(c, W("s.test"), T_A, 10000, &h);
     ck_assert_int_eq(h.state, CACHE_STALE);
     ck_assert_ptr_nonnull(h.answer);
     ck_assert_uint_eq(h.ttl, CACHE_STALE_TTL);
     ck_assert(!h.failing);
     cache_answer_unref(h.answer);
     /* the window ends serve_stale_s after the expiry */
-    cache_get(c, "s.test", T_A, 109999, &h);
+    cache_get(c, W("s.test"), T_A, 109999, &h);
     ck_assert_int_eq(h.state, CACHE_STALE);
     cache_answer_unref(h.answer);
     ck_assert_int_eq(state_of(c, "s.test", T_A, 110000), CACHE_MISS);
@@ -286,25 +296,25 @@ START_TEST(cache_stale_after_failed_refresh_is_served_at_once) {
     struct cache *c = new_cache(&p);
     put_ok(c, "s.test", 1, 10, 0);
     /* a failure while fresh means nothing */
-    cache_refresh_failed(c, "s.test", T_A, 5000);
+    cache_refresh_failed(c, W("s.test"), T_A, 5000);
     struct cache_hit h;
-    cache_get(c, "s.test", T_A, 5000, &h);
+    cache_get(c, W("s.test"), T_A, 5000, &h);
     ck_assert_int_eq(h.state, CACHE_FRESH);
     cache_answer_unref(h.answer);
-    cache_refresh_failed(c, "s.test", T_A, 20000);
-    cache_get(c, "s.test", T_A, 21000, &h);
+    cache_refresh_failed(c, W("s.test"), T_A, 20000);
+    cache_get(c, W("s.test"), T_A, 21000, &h);
     ck_assert_int_eq(h.state, CACHE_STALE);
     ck_assert(h.failing);
     ck_assert(!h.refresh);
     cache_answer_unref(h.answer);
     /* recheck_ms later, one background refresh is due */
-    cache_get(c, "s.test", T_A, 25000, &h);
+    cache_get(c, W("s.test"), T_A, 25000, &h);
     ck_assert(h.failing);
     ck_assert(h.refresh);
     cache_answer_unref(h.answer);
     /* a successful refresh replaces the entry: fresh again */
     put_ok(c, "s.test", 9, 10, 26000);
-    cache_get(c, "s.test", T_A, 26000, &h);
+    cache_get(c, W("s.test"), T_A, 26000, &h);
     ck_assert_int_eq(h.state, CACHE_FRESH);
     ck_assert_uint_eq(h.answer->addrs[0].addr[3], 9);
     cache_answer_unref(h.answer);
@@ -317,7 +327,7 @@ START_TEST(cache_flush_drops_everything_but_held_answers_live) {
     put_ok(c, "a.test", 1, 60, 0);
     put_ok(c, "b.test", 2, 60, 0);
     struct cache_hit h;
-    cache_get(c, "a.test", T_A, 0, &h);
+    cache_get(c, W("a.test"), T_A, 0, &h);
     cache_flush(c);
     ck_assert_uint_eq(cache_count(c), 0);
     ck_assert_int_eq(state_of(c, "a.test", T_A, 0), CACHE_MISS);
@@ -340,9 +350,36 @@ START_TEST(cache_expired_entries_are_reaped_from_the_cold_end) {
 }
 END_TEST
 
+/* Every octet value inside a label is a key of its own, found again in the
+ * other ASCII case and by no other octet (DESIGN.md invariant 7). */
+START_TEST(cache_every_octet_in_a_label_is_a_key_of_its_own) {
+    struct cache *c = new_cache(&(struct cache_params){.entries = 1000, .max_ttl = 60});
+    for (int o = 0; o < 256; o++) {
+        const uint8_t name[] = {3, 'k', (uint8_t)o, 'y', 4, 't', 'e', 's', 't', 0};
+        struct cache_answer *a = ok_answer("k.test", (uint8_t)o, 60);
+        ck_assert_int_eq(cache_put(c, name, T_A, a, 60, 0), 0);
+        cache_answer_unref(a);
+    }
+    ck_assert_uint_eq(cache_count(c), 256 - 26); /* "kAy" and "kay" are one name */
+    for (int o = 0; o < 256; o++) {
+        int other = (o >= 'a' && o <= 'z') ? o - 32 : (o >= 'A' && o <= 'Z') ? o + 32 : o;
+        const uint8_t name[] = {3, 'K', (uint8_t)other, 'Y', 4, 'T', 'E', 'S', 'T', 0};
+        struct cache_hit h;
+        cache_get(c, name, T_A, 1000, &h);
+        ck_assert_msg(h.state == CACHE_FRESH, "octet %d", o);
+        /* letters share one entry: the later put (the lower case) won */
+        int want = (o >= 'A' && o <= 'Z') ? o + 32 : o;
+        ck_assert_msg(h.answer->addrs[0].addr[3] == want, "octet %d: entry of %d", o,
+                      h.answer->addrs[0].addr[3]);
+        cache_answer_unref(h.answer);
+    }
+    cache_free(c);
+}
+END_TEST
+
 START_TEST(cache_entry_footprint_is_small) {
     struct cache_answer *a = ok_answer("www.example.org", 1, 60);
-    size_t fp = cache_entry_footprint("www.example.org", a);
+    size_t fp = cache_entry_footprint(W("www.example.org"), a);
     cache_answer_unref(a);
     ck_assert_uint_lt(fp, 256);
     /* The real number, malloc's overhead and the buckets included, for the
@@ -381,6 +418,7 @@ int main(void) {
         CHECK_CASE(cache_stale_after_failed_refresh_is_served_at_once),
         CHECK_CASE(cache_flush_drops_everything_but_held_answers_live),
         CHECK_CASE(cache_expired_entries_are_reaped_from_the_cold_end),
+        CHECK_CASE(cache_every_octet_in_a_label_is_a_key_of_its_own),
         CHECK_CASE(cache_entry_footprint_is_small),
     };
     return check_run("cache", cases, sizeof(cases) / sizeof(cases[0]), NULL);

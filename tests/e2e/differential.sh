@@ -17,6 +17,13 @@
 # name, mixed case (also the same name asked in another case once cached), a
 # wildcard, IPv4 and IPv6 PTR with one and two PTR names, and short names
 # resolved through the search list.
+#
+# Names as glibc reads them (DESIGN.md invariant 7, issue 9): names that are
+# not host names (a space, '@', '(', '"', UTF-8, an escaped dot, a bad
+# escape, a leading dash, the empty name, the root) answered as nss_dns does
+# per entry point; host names spelt with escapes; 400 A + 400 AAAA on one
+# name and the 4093 A records one 64 KiB message holds; a PTR set whose
+# first name is not a host name.
 set -eu
 # shellcheck source=lib.sh source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
@@ -78,7 +85,20 @@ short      A     198.51.100.50
 host       A     198.51.100.51
 host.sub   A     198.51.100.52
 nodata.sub TXT   "none here either"
+a\.b       A     198.51.100.30
+sp\032ace  A     198.51.100.31
+caf\195\169 A    198.51.100.32
+_under     A     198.51.100.33
+-lead      A     198.51.100.34
+mid.-dash  A     198.51.100.35
+under      CNAME bad\032target
 EOF
+        # 400 A + 400 AAAA on one name, and the most A records that one
+        # 64 KiB message over TCP holds for "max.tricky.": 12 octets of
+        # header, 16 of question, 11 of OPT, then 16 per compressed A record.
+        for i in $(seq 0 399); do printf 'many800 A 198.19.%s.%s\n' $((i / 200)) $((1 + i % 200)); done
+        for i in $(seq 0 399); do printf 'many800 AAAA 2001:db9::8:%x\n' "$i"; done
+        for i in $(seq 0 4092); do printf 'max A 198.20.%s.%s\n' $((i / 250)) $((1 + i % 250)); done
         printf '%s A 198.51.100.63\n' "$L63"
         printf '%s.%s AAAA 2001:db9::63\n' "$L63" "$L63"
         printf '%s. A 198.51.100.253\n' "$N253"
@@ -103,6 +123,10 @@ EOF
 1   PTR   v4.tricky.
 2   PTR   one.tricky.
 2   PTR   two.tricky.
+4   PTR   bad\032name.tricky.
+4   PTR   good.tricky.
+5   PTR   good.tricky.
+5   PTR   bad\032name.tricky.
 EOF
     {
         printf '%s %s\n%s\n' "\$ORIGIN" "$REV6" "\$TTL 300"
@@ -280,8 +304,50 @@ all4 nothere 2
 all4 v4.tricky. 0
 all4 short. 2
 
-# Reverse: IPv4 and IPv6, one PTR name and two, and none.
-for a in 198.51.100.1 198.51.100.2 198.51.100.3 2001:db9::1 2001:db9::2 2001:db9::3; do
+# Names whose text form needs escaping (DESIGN.md invariant 7): nss_dns
+# refuses names that are not host names (res_hnok) without a query, and a
+# name spelt with escapes that is a host name is asked for as its octets.
+for n in 'a b.tricky' 'a@b.tricky' 'a(b.tricky' 'a"b.tricky' 'a\065b.tricky' \
+    "$(printf 'caf\303\251.tricky')" 'a\.b.tricky' 'v\4.tricky' 'sp\032ace.tricky' \
+    'a\\b.tricky' 'trailing\.tricky' ''; do
+    all4 "$n" 2
+done
+# (getent takes a leading dash for an option: the probe only.)
+probe name -lead.tricky
+all4 mid.-dash.tricky 0
+# A name that is asked (a host name spelt with escapes) and is not there
+# is answered at once: its NXDOMAIN matches the question octet for octet.
+t0=$(e2e_now_ms)
+rc_dot=0
+e2e_via dot getent ahosts 'a\065b.tricky' >"$d/dot.raw" 2>&1 || rc_dot=$?
+t_esc=$(($(e2e_now_ms) - t0))
+e2e_log "getent ahosts a\\065b.tricky (NXDOMAIN) answered in $t_esc ms"
+expect "getent ahosts a\\065b.tricky" 2 || true
+if [ "$t_esc" -gt 1000 ]; then
+    n_failed=$((n_failed + 1))
+    failed_list="$failed_list
+  slow: getent ahosts a\\065b.tricky took $t_esc ms"
+fi
+all4 '\118\052.tricky' 0
+check hosts '\118\052.tricky' 0 "^198\.51\.100\.1${A}v4\.tricky$" 1
+all4 '\086\052.TRICKY' 0
+all4 '_under.tricky' 0
+all4 under.tricky 2
+all4 . 2
+
+# Big answers: 400 A + 400 AAAA, and the most A records one message holds.
+# (CNAME chains longer than Unbound follows are in chains.sh.)
+check hosts many800.tricky 0 "^2001:db9::8:[0-9a-f]+${A}many800\.tricky$" 400
+check ahosts many800.tricky 0 "${A}STREAM" 800
+check ahostsv4 many800.tricky 0 "${A}STREAM" 400
+check ahostsv6 many800.tricky 0 "${A}STREAM" 400
+probe name many800.tricky
+check ahostsv4 max.tricky 0 "${A}STREAM" 4093
+check hosts max.tricky 0 "^198\.20\.[0-9]+\.[0-9]+${A}max\.tricky$" 4093
+probe name max.tricky
+
+# Reverse: IPv4 and IPv6, one PTR name and two (a bad one first, last), and none.
+for a in 198.51.100.1 198.51.100.2 198.51.100.3 198.51.100.4 198.51.100.5 2001:db9::1 2001:db9::2 2001:db9::3; do
     compare norm_sort getent hosts "$a" || true
     probe addr "$a"
 done

@@ -33,7 +33,7 @@ static void check_request(uint8_t op, const uint8_t *body, size_t len) {
     assert(req.op == op);
     int n;
     if (op == IPC_OP_BYNAME) {
-        assert(req.name_len >= 1 && req.name_len <= IPC_MAX_NAME);
+        assert(req.name_len <= IPC_MAX_QUERY_NAME);
         assert(strlen(req.name) == req.name_len);
         n = ipc_request_encode_byname(frame, sizeof(frame), req.family, req.name);
     } else {
