@@ -13,6 +13,8 @@
  *                              TRYAGAIN, errno EAGAIN, h_errno TRY_AGAIN
  *   search list: a SERVFAIL, then the last name NXDOMAIN/NODATA
  *                              NOTFOUND, errno EAGAIN, h_errno TRY_AGAIN
+ *   by address: SERVFAIL, timeout, daemon too slow or full
+ *                              NOTFOUND, errno untouched, h_errno TRY_AGAIN
  *   buffer too small           TRYAGAIN, errno ERANGE, h_errno NETDB_INTERNAL
  *   no daemon, bad reply       UNAVAIL, errno from the socket, h_errno NO_RECOVERY
  *   unsupported family         UNAVAIL, errno EAFNOSUPPORT, h_errno NO_DATA (by name)
@@ -238,6 +240,10 @@ enum nss_status _nss_dot_gethostbyaddr2_r(const void *addr, socklen_t len, int a
         struct result res = {
             .af = rev.af, .host = host, .ttlp = ttlp, .addr = rev.addr, .addr_len = rev.len};
         v = transact(req, (size_t)n, &res, buffer, buflen);
+        /* nss_dns reports every failed PTR query as NOTFOUND, the resolver's
+         * h_errno kept (SERVFAIL, timeout: TRY_AGAIN); ERANGE stays TRYAGAIN. */
+        if (v.status == NSS_STATUS_TRYAGAIN && v.err == EAGAIN)
+            v = verdict(NSS_STATUS_NOTFOUND, 0, TRY_AGAIN);
     }
     return finish(v, saved_errno, &old, errnop, h_errnop);
 }
