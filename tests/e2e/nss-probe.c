@@ -7,6 +7,8 @@
  * canonical name, aliases and addresses, and getaddrinfo's error code, so
  * that tests/e2e/lookup.sh can compare the output through "dot" and "dns".
  *
+ * "name4 NAME" makes one lookup only, gethostbyname2_r(AF_INET) (a wedged
+ * daemon costs each lookup its deadline: tests/e2e/wedged.sh).
  * For reverse lookups with an explicit family and length (tests/e2e/reverse.sh):
  *   addrx FAMILY LEN ADDRESS   gethostbyaddr_r(ADDRESS, LEN, FAMILY)
  *   direct FAMILY LEN ADDRESS  _nss_M_gethostbyaddr2_r of the module M that
@@ -247,6 +249,10 @@ static void gai(const char *name, int family) {
 }
 
 int main(int argc, char **argv) {
+    if (argc == 3 && strcmp(argv[1], "name4") == 0) { /* one lookup only (wedged.sh) */
+        by_name(argv[2], AF_INET);
+        return 0;
+    }
     if (argc == 5 && strcmp(argv[1], "addrx") == 0) {
         by_addr_explicit(parse_family(argv[2]), (socklen_t)strtoul(argv[3], NULL, 10), argv[4]);
         return 0;
@@ -255,7 +261,7 @@ int main(int argc, char **argv) {
         return by_addr_direct(parse_family(argv[2]), (socklen_t)strtoul(argv[3], NULL, 10),
                               argv[4]);
     if (argc != 3 || (strcmp(argv[1], "name") != 0 && strcmp(argv[1], "addr") != 0)) {
-        fprintf(stderr, "usage: nss-probe name NAME | addr ADDRESS |\n"
+        fprintf(stderr, "usage: nss-probe name NAME | name4 NAME | addr ADDRESS |\n"
                         "       addrx FAMILY LEN ADDRESS | direct FAMILY LEN ADDRESS\n");
         return 2;
     }
