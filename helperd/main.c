@@ -136,7 +136,13 @@ static void on_signal(int signo, void *userdata) {
  * appear under its name, so the first lookup pays no handshake. */
 static void on_warm(void *userdata) {
     struct daemon *d = userdata;
-    int r = server_publish(d->cfg->socket_path);
+    /* First the module's deadline, then the socket: a module that finds the
+     * socket also finds how long to wait for it. */
+    int r = server_publish_query_ms(d->cfg->socket_path, d->cfg->timeouts.query_ms);
+    if (r < 0)
+        log_warnx("cannot publish %s.query_ms (the module will wait its default): %s",
+                  d->cfg->socket_path, strerror(-r));
+    r = server_publish(d->cfg->socket_path);
     if (r < 0) {
         log_error("cannot publish %s: %s", d->cfg->socket_path, strerror(-r));
         d->rc = 1;

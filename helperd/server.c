@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* server.c: the lookup socket: accept, read a request, reply, close. */
+/* server.c: the lookup socket: accept, read a request, reply, close; and
+ * the files published next to it (the socket itself, SOCKET.query_ms). */
 #include "server.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +16,7 @@
 
 #include "ipc.h"
 #include "log.h"
+#include "query-ms.h"
 
 #define ACCEPT_PAUSE_MS 100
 
@@ -362,9 +365,34 @@ int server_publish(const char *path) {
     return rename(tmp, path) < 0 ? -errno : 0;
 }
 
+int server_publish_query_ms(const char *path, unsigned query_ms) {
+    char link[PATH_MAX], tmp[PATH_MAX], text[16];
+    if (query_ms < QUERY_MS_MIN || query_ms > QUERY_MS_MAX)
+        return -EINVAL;
+    if (query_ms_path(path, link, sizeof(link)) < 0 || tmp_path(link, tmp, sizeof(tmp)) < 0)
+        return -ENAMETOOLONG;
+    snprintf(text, sizeof(text), "%u", query_ms);
+    unlink(tmp); /* left by a daemon that died half way */
+    int r = 0;
+    if (symlink(text, tmp) < 0 || rename(tmp, link) < 0)
+        r = -errno;
+    if (r < 0) {
+        /* A stale value is worse than none: the module then uses its default. */
+        unlink(tmp);
+        unlink(link);
+    }
+    return r;
+}
+
 void server_unlink(const char *path) {
-    char tmp[sizeof(((struct sockaddr_un *)0)->sun_path)];
+    char tmp[PATH_MAX];
     unlink(path);
     if (tmp_path(path, tmp, sizeof(tmp)) == 0)
         unlink(tmp);
+    if (query_ms_path(path, tmp, sizeof(tmp)) == 0) {
+        unlink(tmp);
+        char tmp2[PATH_MAX];
+        if (tmp_path(tmp, tmp2, sizeof(tmp2)) == 0)
+            unlink(tmp2);
+    }
 }

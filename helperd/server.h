@@ -28,5 +28,12 @@ void server_free(struct server *s);
  * or -errno. */
 int server_listen(const char *path);
 int server_publish(const char *path);
-/* Removes the socket, published or not. */
+/* Publishes timeouts.query_ms next to the socket at path, as the symbolic
+ * link path + ".query_ms" (see common/query-ms.h) that bounds how long the
+ * module waits; atomically (symlink under a temporary name, then rename), so
+ * call it again whenever query_ms changes. Call before server_publish(). On
+ * failure no link is left (the module falls back to its default). 0 or
+ * -errno. */
+int server_publish_query_ms(const char *path, unsigned query_ms);
+/* Removes the socket and its query_ms link, published or not. */
 void server_unlink(const char *path);

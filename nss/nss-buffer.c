@@ -7,6 +7,7 @@
 #include "nss-buffer.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdalign.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -56,11 +57,12 @@ static size_t count_addrs(const struct ipc_reply_view *v, int af) {
     return n;
 }
 
-/* One pass of hostent packing; returns false when the buffer ran out. */
-static bool fill_hostent(struct bump *b, const struct ipc_reply_view *v, int af,
-                         struct hostent *h) {
-    size_t alen = af == AF_INET ? 4 : 16;
-    size_t naddr = count_addrs(v, af);
+/* One pass of hostent packing; returns false when the buffer ran out. The
+ * addresses are the view's of family af, or only own (own_len bytes). */
+static bool fill_hostent(struct bump *b, const struct ipc_reply_view *v, int af, const void *own,
+                         size_t own_len, struct hostent *h) {
+    size_t alen = own ? own_len : af == AF_INET ? 4 : 16;
+    size_t naddr = own ? 1 : count_addrs(v, af);
     char *name = bump_name(b, v->canon.p, v->canon.len);
     char **aliases = bump_alloc(b, (v->n_aliases + 1) * sizeof(char *), alignof(char *));
     if (!name || !aliases)
@@ -83,7 +85,11 @@ static bool fill_hostent(struct bump *b, const struct ipc_reply_view *v, int af,
     aliases[v->n_aliases] = NULL;
     cur = v->addrs;
     size_t k = 0;
-    for (unsigned i = 0; i < v->n_addrs; i++) {
+    if (own) {
+        memcpy(data, own, own_len);
+        addrs[k++] = data;
+    }
+    for (unsigned i = 0; !own && i < v->n_addrs; i++) {
         uint8_t family;
         const uint8_t *a = ipc_reply_addr(&cur, &family);
         if (family_to_af(family) != af)
@@ -101,19 +107,31 @@ static bool fill_hostent(struct bump *b, const struct ipc_reply_view *v, int af,
     return true;
 }
 
+static int pack_hostent(const struct ipc_reply_view *v, int af, const void *own, size_t own_len,
+                        struct hostent *ret_host, char *buf, size_t buflen) {
+    struct bump m = {.base = buf, .cap = buflen, .measure = true};
+    if (!fill_hostent(&m, v, af, own, own_len, NULL))
+        return -ERANGE;
+    struct bump w = {.base = buf, .cap = buflen};
+    struct hostent h;
+    bool ok = fill_hostent(&w, v, af, own, own_len, &h);
+    (void)ok; /* the measuring pass already proved it fits */
+    *ret_host = h;
+    return 0;
+}
+
 int nss_pack_hostent(const struct ipc_reply_view *v, int af, struct hostent *ret_host, char *buf,
                      size_t buflen) {
     if (v->status != IPC_STATUS_OK || count_addrs(v, af) == 0)
         return -ENOENT;
-    struct bump m = {.base = buf, .cap = buflen, .measure = true};
-    if (!fill_hostent(&m, v, af, NULL))
-        return -ERANGE;
-    struct bump w = {.base = buf, .cap = buflen};
-    struct hostent h;
-    bool ok = fill_hostent(&w, v, af, &h);
-    (void)ok; /* the measuring pass already proved it fits */
-    *ret_host = h;
-    return 0;
+    return pack_hostent(v, af, NULL, 0, ret_host, buf, buflen);
+}
+
+int nss_pack_hostent_addr(const struct ipc_reply_view *v, int af, const void *addr, size_t len,
+                          struct hostent *ret_host, char *buf, size_t buflen) {
+    if (v->status != IPC_STATUS_OK || !addr || len == 0 || len > INT_MAX)
+        return -ENOENT;
+    return pack_hostent(v, af, addr, len, ret_host, buf, buflen);
 }
 
 static bool fill_gaih(struct bump *b, const struct ipc_reply_view *v,

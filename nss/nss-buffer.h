@@ -19,6 +19,13 @@
 int nss_pack_hostent(const struct ipc_reply_view *v, int af, struct hostent *ret_host, char *buf,
                      size_t buflen);
 
+/* hostent for a reverse lookup: h_name and h_aliases from the view, and one
+ * address, the len bytes at addr (the caller's address, whatever its length:
+ * see nss-addr.h), with h_addrtype = af and h_length = len. 0, -ERANGE, or
+ * -ENOENT when the view is not an answer. */
+int nss_pack_hostent_addr(const struct ipc_reply_view *v, int af, const void *addr, size_t len,
+                          struct hostent *ret_host, char *buf, size_t buflen);
+
 /* A gaih_addrtuple list over every address in the view, each tuple naming the
  * canonical name; *ret_pat is set as glibc expects (when it already points at
  * a tuple, that tuple receives the first entry). 0, -ERANGE or -ENOENT. */

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "ipc.h"
+#include "query-ms.h"
 
 static int64_t now_ms(void) {
     struct timespec ts;
@@ -80,10 +81,27 @@ static int recv_all(int fd, uint8_t *p, size_t len, int64_t deadline) {
     return 0;
 }
 
-static int connect_daemon(void) {
+static const char *socket_path(void) {
     const char *path = secure_getenv("NSS_DOT_SOCKET");
-    if (!path || !*path)
-        path = DOT_DEFAULT_SOCKET;
+    return path && *path ? path : DOT_DEFAULT_SOCKET;
+}
+
+/* The deadline for one exchange, from the daemon's published query_ms: one
+ * readlink(), no round trip. Anything missing or malformed: the default. */
+static int64_t deadline_from(int64_t start, const char *path) {
+    char link[sizeof(((struct sockaddr_un *)0)->sun_path) + sizeof(QUERY_MS_SUFFIX)];
+    char text[QUERY_MS_TEXT + 1]; /* one more, so that a longer target shows */
+    int64_t budget = NSS_DOT_DEFAULT_MS;
+    if (query_ms_path(path, link, sizeof(link)) == 0) {
+        ssize_t n = readlink(link, text, sizeof(text));
+        int q = n > 0 ? query_ms_parse(text, (size_t)n) : -EINVAL;
+        if (q > 0)
+            budget = q + NSS_DOT_GRACE_MS;
+    }
+    return start + (budget < NSS_DOT_DEADLINE_MS ? budget : NSS_DOT_DEADLINE_MS);
+}
+
+static int connect_daemon(const char *path) {
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
     size_t n = strlen(path);
     if (n >= sizeof(sa.sun_path))
@@ -112,8 +130,9 @@ static int connect_daemon(void) {
 #define FIRST_READ 1024
 
 int nss_client_transact(const uint8_t *req, size_t req_len, uint8_t **ret_body, size_t *ret_len) {
-    int64_t deadline = now_ms() + NSS_DOT_DEADLINE_MS;
-    int fd = connect_daemon();
+    const char *path = socket_path();
+    int64_t deadline = deadline_from(now_ms(), path);
+    int fd = connect_daemon(path);
     if (fd < 0)
         return fd;
 

@@ -9,13 +9,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* How long the module waits for the daemon in all. The daemon answers within
- * its own query timeout; this only bounds a daemon that is wedged. */
+/* How long the module waits for the daemon in all (connect, send, the whole
+ * reply): the daemon's timeouts.query_ms, read from the link it publishes
+ * next to its socket (common/query-ms.h), plus NSS_DOT_GRACE_MS, and never
+ * more than NSS_DOT_DEADLINE_MS. Without a valid link, NSS_DOT_DEFAULT_MS:
+ * the default query_ms (2000) plus the grace. The daemon answers within its
+ * query timeout; this bounds one that is stopped or wedged. */
 #define NSS_DOT_DEADLINE_MS 10000
+#define NSS_DOT_GRACE_MS    1000
+#define NSS_DOT_DEFAULT_MS  3000
 
 /* Sends the request frame and reads one reply frame. On success returns 0 and
  * *ret_body is a malloc'd reply body of *ret_len bytes (the caller frees it).
  * Errors: -ENOENT, -ECONNREFUSED, -EACCES... when no daemon listens (fail
- * fast), -ETIMEDOUT past the deadline, -EBADMSG/-EPROTO for a bad reply,
+ * fast), -ETIMEDOUT past the deadline above, -EBADMSG/-EPROTO for a bad reply,
  * -ENOMEM. */
 int nss_client_transact(const uint8_t *req, size_t req_len, uint8_t **ret_body, size_t *ret_len);

@@ -17,6 +17,8 @@
  *   a name that can't be asked (no wire form, empty, too long), a refusing
  *   server, a first PTR name that is not a host name
  *                              NOTFOUND, h_errno NO_RECOVERY
+ *   by address: SERVFAIL, timeout, daemon too slow or full
+ *                              NOTFOUND, errno untouched, h_errno TRY_AGAIN
  *   buffer too small           TRYAGAIN, errno ERANGE, h_errno NETDB_INTERNAL
  *   no daemon, bad reply       UNAVAIL, errno from the socket, h_errno NO_RECOVERY
  *   unsupported family         UNAVAIL, errno EAFNOSUPPORT, h_errno NO_DATA (by name)
@@ -35,6 +37,7 @@
 
 #include "dname.h"
 #include "ipc.h"
+#include "nss-addr.h"
 #include "nss-buffer.h"
 #include "nss-client.h"
 
@@ -70,6 +73,8 @@ struct result {
      * that is not a host name (res_hnok) NOTFOUND / HOST_NOT_FOUND without
      * asking; gethostbyname3_r asks for any name. */
     bool check_name;
+    const void *addr; /* reverse lookups: the address the hostent carries */
+    size_t addr_len;
 };
 
 struct verdict {
@@ -140,8 +145,13 @@ static struct verdict transact(const uint8_t *req, size_t req_len, struct result
     } else if (v.status != IPC_STATUS_OK) {
         out = map_status(v.status);
     } else {
-        r = res->pat ? nss_pack_gaih(&v, res->pat, buffer, buflen)
-                     : nss_pack_hostent(&v, res->af, res->host, buffer, buflen);
+        if (res->pat)
+            r = nss_pack_gaih(&v, res->pat, buffer, buflen);
+        else if (res->addr)
+            r = nss_pack_hostent_addr(&v, res->af, res->addr, res->addr_len, res->host, buffer,
+                                      buflen);
+        else
+            r = nss_pack_hostent(&v, res->af, res->host, buffer, buflen);
         if (r == -ERANGE) {
             out = verdict(NSS_STATUS_TRYAGAIN, ERANGE, NETDB_INTERNAL);
         } else if (r < 0) {
@@ -233,28 +243,29 @@ enum nss_status _nss_dot_gethostbyname_r(const char *name, struct hostent *host,
 enum nss_status _nss_dot_gethostbyaddr2_r(const void *addr, socklen_t len, int af,
                                           struct hostent *host, char *buffer, size_t buflen,
                                           int *errnop, int *h_errnop, int32_t *ttlp) {
-    static const uint8_t v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
     int saved_errno = errno;
     sigset_t old;
     block_signals(&old);
-    const uint8_t *a = addr;
-    /* Like nss_dns, an IPv4-mapped address is looked up as IPv4. */
-    if (a && af == AF_INET6 && len == 16 && memcmp(a, v4mapped, sizeof(v4mapped)) == 0) {
-        a += 12;
-        len = 4;
-        af = AF_INET;
-    }
     struct verdict v;
+    struct nss_reverse rev;
     uint8_t req[IPC_HEADER_LEN + IPC_MAX_REQUEST_BODY];
     int n;
-    if (!addr || !((af == AF_INET && len == 4) || (af == AF_INET6 && len == 16)))
+    /* Which address is asked for, and which the answer carries: as nss_dns
+     * (mapped and compatible IPv4 in IPv6, any length from the family's up). */
+    if (nss_reverse_target(af, addr, len, &rev) < 0)
         v = verdict(NSS_STATUS_UNAVAIL, EAFNOSUPPORT, NETDB_INTERNAL);
-    else if ((n = ipc_request_encode_byaddr(
-                  req, sizeof(req), af == AF_INET ? IPC_AF_INET : IPC_AF_INET6, a, len)) < 0)
+    else if ((n = ipc_request_encode_byaddr(req, sizeof(req),
+                                            rev.af == AF_INET ? IPC_AF_INET : IPC_AF_INET6,
+                                            rev.addr, rev.af == AF_INET ? 4 : 16)) < 0)
         v = verdict(NSS_STATUS_UNAVAIL, EINVAL, NETDB_INTERNAL);
     else {
-        struct result res = {.af = af, .host = host, .ttlp = ttlp};
+        struct result res = {
+            .af = rev.af, .host = host, .ttlp = ttlp, .addr = rev.addr, .addr_len = rev.len};
         v = transact(req, (size_t)n, &res, buffer, buflen);
+        /* nss_dns reports every failed PTR query as NOTFOUND, the resolver's
+         * h_errno kept (SERVFAIL, timeout: TRY_AGAIN); ERANGE stays TRYAGAIN. */
+        if (v.status == NSS_STATUS_TRYAGAIN && v.err == EAGAIN)
+            v = verdict(NSS_STATUS_NOTFOUND, 0, TRY_AGAIN);
     }
     return finish(v, saved_errno, &old, errnop, h_errnop);
 }

@@ -77,6 +77,9 @@ struct spec {
     size_t n_aliases;
     struct ipc_addr addrs[IPC_MAX_ADDRS];
     size_t n_addrs;
+    /* Reverse lookups: the caller's address, packed instead of addrs. */
+    const uint8_t *own;
+    size_t own_len;
 };
 
 static struct spec *spec_new(const char *canon) {
@@ -203,9 +206,22 @@ static size_t count_family(const struct spec *s, int af) {
 
 /* ---- hostent ---- */
 
+/* The addresses the hostent must carry, and their length. */
+static size_t expected_addrs(const struct spec *s, int af, size_t *ret_alen) {
+    *ret_alen = s->own ? s->own_len : af == AF_INET ? 4 : 16;
+    return s->own ? 1 : count_family(s, af);
+}
+
+static int pack(const struct reply *r, int af, const struct spec *s, struct hostent *h, char *buf,
+                size_t buflen) {
+    return s->own ? nss_pack_hostent_addr(&r->v, af, s->own, s->own_len, h, buf, buflen)
+                  : nss_pack_hostent(&r->v, af, h, buf, buflen);
+}
+
 static void check_hostent(const struct hostent *h, int af, const struct spec *s, const char *buf,
                           size_t buflen) {
-    const size_t alen = af == AF_INET ? 4 : 16;
+    size_t alen;
+    const size_t n = expected_addrs(s, af, &alen);
 
     EXPECT((h->h_addrtype) == (af));
     EXPECT((h->h_length) == ((int)alen));
@@ -224,19 +240,18 @@ static void check_hostent(const struct hostent *h, int af, const struct spec *s,
     }
     EXPECT((h->h_aliases[s->n_aliases]) == NULL);
 
-    const size_t n = count_family(s, af);
     EXPECT((h->h_addr_list) != NULL);
     EXPECT(aligned(h->h_addr_list, alignof(char *)));
     EXPECT(inside(h->h_addr_list, (n + 1) * sizeof(char *), buf, buflen));
     size_t k = 0;
-    for (size_t i = 0; i < s->n_addrs; i++) {
-        if (af_of(s->addrs[i].family) != af)
+    for (size_t i = 0; i < (s->own ? 1 : s->n_addrs); i++) {
+        if (!s->own && af_of(s->addrs[i].family) != af)
             continue;
         const char *a = h->h_addr_list[k];
         EXPECT((a) != NULL);
         EXPECT(inside(a, alen, buf, buflen));
         EXPECT(aligned(a, alignof(uint32_t))); /* read as struct in_addr/in6_addr */
-        EXPECT(memcmp(a, s->addrs[i].addr, alen) == 0);
+        EXPECT(memcmp(a, s->own ? s->own : s->addrs[i].addr, alen) == 0);
         k++;
     }
     EXPECT((k) == (n));
@@ -246,8 +261,8 @@ static void check_hostent(const struct hostent *h, int af, const struct spec *s,
 /* The payload without padding: no buffer smaller than this can hold it, and
  * a buffer that wastes more than the alignment padding is a bug too. */
 static void check_hostent_size(size_t first, int af, const struct spec *s) {
-    const size_t alen = af == AF_INET ? 4 : 16;
-    const size_t n = count_family(s, af);
+    size_t alen;
+    const size_t n = expected_addrs(s, af, &alen);
     size_t raw = strlen(s->canon) + 1 + (s->n_aliases + 1) * sizeof(char *) +
                  (n + 1) * sizeof(char *) + n * alen;
     for (size_t i = 0; i < s->n_aliases; i++)
@@ -272,7 +287,7 @@ static bool probe_hostent(void *ctx, size_t buflen) {
     memset(&h, 0x5A, sizeof(h));
     before = h;
 
-    int ret = nss_pack_hostent(&w->r->v, w->af, &h, buf, buflen);
+    int ret = pack(w->r, w->af, w->s, &h, buf, buflen);
     if (ret == -ERANGE) {
         ck_assert_mem_eq(&h, &before, sizeof(h));
         ck_assert_msg(all_poison(buf, buflen), "buflen %zu: written before ERANGE", buflen);
@@ -301,7 +316,7 @@ static void check_hostent_larger(const struct reply *r, int af, const struct spe
         ck_assert_ptr_nonnull(buf);
         memset(buf, POISON, buflen + GUARD);
         struct hostent h;
-        ck_assert_int_eq(nss_pack_hostent(&r->v, af, &h, buf, buflen), 0);
+        ck_assert_int_eq(pack(r, af, s, &h, buf, buflen), 0);
         check_hostent(&h, af, s, buf, buflen);
         ck_assert(all_poison(buf + buflen, GUARD));
         free(buf);
@@ -457,6 +472,58 @@ START_TEST(nss_pack_hostent_enoent_without_an_address_of_the_family) {
 }
 END_TEST
 
+/* ---- hostent of a reverse lookup: the caller's address, any length ---- */
+
+START_TEST(nss_pack_hostent_addr_carries_the_callers_bytes_and_length) {
+    /* The daemon echoes the 4 or 16 bytes it looked up; the hostent carries
+     * what the caller passed, as nss_dns: AF_INET with 4, 5 and 16 bytes,
+     * AF_INET6 with 16 and 17, and one far longer than any slot. */
+    struct spec *s = spec_new("both.test");
+    spec_addr(s, IPC_AF_INET, 2);
+    uint8_t addr[300];
+    for (size_t i = 0; i < sizeof(addr); i++)
+        addr[i] = (uint8_t)(i * 7 + 1);
+    s->own = addr;
+    const size_t lens4[] = {4, 5, 16, 300};
+    const size_t lens6[] = {16, 17, 300};
+    for (size_t i = 0; i < sizeof(lens4) / sizeof(lens4[0]); i++) {
+        s->own_len = lens4[i];
+        pack_hostent_case(s, AF_INET);
+    }
+    for (size_t i = 0; i < sizeof(lens6) / sizeof(lens6[0]); i++) {
+        s->own_len = lens6[i];
+        pack_hostent_case(s, AF_INET6);
+    }
+    /* aliases, and no address in the reply at all, change nothing */
+    spec_alias(s, "alias.test");
+    s->n_addrs = 0;
+    s->own_len = 16;
+    pack_hostent_case(s, AF_INET6);
+    free(s);
+}
+END_TEST
+
+START_TEST(nss_pack_hostent_addr_enoent_without_an_answer) {
+    struct spec *s = spec_new("x.test");
+    uint8_t addr[16] = {192, 0, 2, 2};
+    struct reply r;
+    for (uint8_t st = IPC_STATUS_NXDOMAIN; st <= IPC_STATUS_MAX_; st++) {
+        reply_from_spec(&r, s, st);
+        char buf[256];
+        memset(buf, POISON, sizeof(buf));
+        struct hostent h, before;
+        memset(&h, 0x5A, sizeof(h));
+        before = h;
+        ck_assert_int_eq(nss_pack_hostent_addr(&r.v, AF_INET, addr, 4, &h, buf, sizeof(buf)),
+                         -ENOENT);
+        ck_assert_mem_eq(&h, &before, sizeof(h));
+        ck_assert(all_poison(buf, sizeof(buf)));
+        reply_free(&r);
+    }
+    free(s);
+}
+END_TEST
+
 START_TEST(nss_pack_hostent_aligns_in_a_misaligned_buffer) {
     struct spec *s = spec_new("odd.example");
     spec_alias(s, "ab.example");
@@ -469,6 +536,15 @@ START_TEST(nss_pack_hostent_aligns_in_a_misaligned_buffer) {
     reply_from_spec(&r, s, IPC_STATUS_OK);
     for (size_t misalign = 1; misalign < 2 * alignof(max_align_t); misalign++) {
         (void)walk_hostent(&r, AF_INET, s, misalign);
+        (void)walk_hostent(&r, AF_INET6, s, misalign);
+    }
+    /* the caller's address of an odd length, as a reverse lookup packs it */
+    static const uint8_t own[17] = {0x20, 0x01, 0x0d, 0xb8, [15] = 2, [16] = 0xee};
+    s->own = own;
+    for (size_t misalign = 1; misalign < 2 * alignof(max_align_t); misalign++) {
+        s->own_len = 5;
+        (void)walk_hostent(&r, AF_INET, s, misalign);
+        s->own_len = 17;
         (void)walk_hostent(&r, AF_INET6, s, misalign);
     }
     reply_free(&r);
@@ -717,6 +793,8 @@ int main(void) {
         CHECK_CASE(nss_pack_hostent_largest_reply),
         CHECK_CASE(nss_pack_hostent_enoent_without_an_address_of_the_family),
         CHECK_CASE(nss_pack_hostent_aligns_in_a_misaligned_buffer),
+        CHECK_CASE(nss_pack_hostent_addr_carries_the_callers_bytes_and_length),
+        CHECK_CASE(nss_pack_hostent_addr_enoent_without_an_answer),
         CHECK_CASE(nss_pack_gaih_mixed_families),
         CHECK_CASE(nss_pack_gaih_one_address_of_each_family),
         CHECK_CASE(nss_pack_gaih_fills_the_callers_tuple_first),

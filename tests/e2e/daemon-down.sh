@@ -63,10 +63,19 @@ fails_fast() {
     done
 }
 
-# 1. Up, then stopped with SIGTERM (e2e_stop_daemon waits for the exit).
+# 1. Up, then stopped with SIGTERM (e2e_stop_daemon waits for the exit):
+# the socket and its query_ms link (see wedged.sh) go with it.
 e2e_start_daemon "$d/helperd.conf"
 works "daemon running"
+[ "$(readlink "$E2E_SOCKET.query_ms" 2>/dev/null)" = 5000 ] ||
+    { printf 'FAIL: %s.query_ms does not hold 5000\n' "$E2E_SOCKET" >&2; n_failed=$((n_failed + 1)); }
 e2e_stop_daemon
+for f in "$E2E_SOCKET" "$E2E_SOCKET.query_ms"; do
+    if [ -e "$f" ] || [ -L "$f" ]; then
+        printf 'FAIL: %s is still there after SIGTERM\n' "$f" >&2
+        n_failed=$((n_failed + 1))
+    fi
+done
 fails_fast "daemon stopped with SIGTERM"
 
 # 2. Killed with SIGKILL: no chance to remove its socket.
