@@ -5,18 +5,32 @@
  * one address (--answer) and every other query with NODATA, so any name
  * works (fresh names defeat caches). One thread per connection.
  *
+ * With --forward it answers nothing itself: it relays each query, unchanged,
+ * to a plain DNS-over-TCP server and the answer back, unchanged (chains.sh
+ * puts it in front of NSD, which, unlike Unbound, answers a CNAME chain of
+ * any length whole).
+ *
  *   dot-peer --listen ADDR --port N [--cert F --key F | --plain]
- *            [--answer A.B.C.D] [--close-after-answer] [--stall]
- *            [--delay MS] [--keepalive N] [--idle-close MS]
+ *            [--answer A.B.C.D | --forward ADDR:PORT] [--close-after-answer]
+ *            [--stall] [--delay MS] [--keepalive N] [--idle-close MS]
  *            [--log FILE] [--ready FILE]
  *
+ * --forward ADDR:PORT   relay every query over TCP to ADDR:PORT ("[v6]:PORT"
+ *                       for IPv6), one upstream connection per client
+ *                       connection, opened at its first query and reused;
+ *                       answers go back in order. Any upstream error (or no
+ *                       answer within 5 s) closes the client connection.
+ *                       --keepalive is ignored (the answer is not touched).
  * --close-after-answer  close the connection after each answer
  * --stall               accept TCP connections, then never speak (no TLS)
  * --delay MS            wait MS milliseconds before each answer
  * --keepalive N         add an RFC 7828 edns-tcp-keepalive option (N x 100 ms)
  * --idle-close MS       close a connection that has been idle for MS ms
  * --log FILE            one line per event: "accept", "handshake",
- *                       "resumed", "query LEN" (LEN = DNS message length)
+ *                       "resumed", "query LEN" (LEN = DNS message length),
+ *                       with --forward also "forward-connect" and
+ *                       "answer LEN", or "forward-error" when the upstream
+ *                       failed
  * --ready FILE          created once listening
  * Runs until killed.
  */
@@ -40,6 +54,8 @@ static SSL_CTX *ctx;
 static bool close_after_answer, stall;
 static int delay_ms, keepalive = -1, idle_close_ms;
 static uint8_t answer_addr[4] = {192, 0, 2, 77};
+static struct sockaddr_storage forward_ss;
+static socklen_t forward_sl; /* 0: answer locally, no --forward */
 static FILE *logf;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -125,8 +141,82 @@ static int make_answer(const uint8_t *q, size_t len, uint8_t *out, size_t cap) {
     return (int)n;
 }
 
+/* Fills ss/sl from "ADDR:PORT" or "[ADDR]:PORT"; 0 or -1. */
+static int parse_addr_port(const char *text, struct sockaddr_storage *ss, socklen_t *sl) {
+    char host[INET6_ADDRSTRLEN + 2];
+    const char *colon = strrchr(text, ':');
+    if (!colon || colon == text || (size_t)(colon - text) >= sizeof(host))
+        return -1;
+    memcpy(host, text, (size_t)(colon - text));
+    host[colon - text] = '\0';
+    char *h = host, *end;
+    size_t hl = strlen(h);
+    if (h[0] == '[' && hl >= 2 && h[hl - 1] == ']') {
+        h[hl - 1] = '\0';
+        h++;
+    }
+    long port = strtol(colon + 1, &end, 10);
+    if (*end != '\0' || end == colon + 1 || port < 1 || port > 65535)
+        return -1;
+    memset(ss, 0, sizeof(*ss));
+    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+    struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+    if (inet_pton(AF_INET6, h, &s6->sin6_addr) == 1) {
+        s6->sin6_family = AF_INET6;
+        s6->sin6_port = htons((uint16_t)port);
+        *sl = sizeof(*s6);
+    } else if (h == host && inet_pton(AF_INET, h, &s4->sin_addr) == 1) {
+        s4->sin_family = AF_INET;
+        s4->sin_port = htons((uint16_t)port);
+        *sl = sizeof(*s4);
+    } else {
+        return -1;
+    }
+    return 0;
+}
+
+/* A TCP connection to the --forward server, or -1. Every read and write on
+ * it is bounded, so a silent upstream cannot hold a thread forever. */
+static int forward_connect(void) {
+    int one = 1, fd = socket(forward_ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    struct timeval tv = {5, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (connect(fd, (struct sockaddr *)&forward_ss, forward_sl) < 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Relays the length-prefixed query in q (len octets after the prefix) over
+ * *fd (connected first if it is -1) and reads the upstream's length-prefixed
+ * answer into out (cap octets, prefix included). Returns the answer's length
+ * without its prefix, or -1 (then the caller closes everything). */
+static int forward_answer(int *fd, const uint8_t *q, size_t len, uint8_t *out, size_t cap) {
+    if (*fd < 0) {
+        *fd = forward_connect();
+        if (*fd < 0)
+            return -1;
+        note("forward-connect", 0);
+    }
+    struct io up = {.fd = *fd};
+    uint8_t hdr[2] = {(uint8_t)(len >> 8), (uint8_t)len};
+    if (io_write(&up, hdr, 2) < 0 || io_write(&up, q, len) < 0 || cap < 2 ||
+        io_read(&up, out, 2) < 0)
+        return -1;
+    size_t n = (size_t)(out[0] << 8 | out[1]);
+    if (n > cap - 2 || io_read(&up, out + 2, n) < 0)
+        return -1;
+    return (int)n;
+}
+
 static void *serve(void *arg) {
     struct io io = {.fd = (int)(intptr_t)arg};
+    int up_fd = -1; /* --forward: this client's upstream connection */
     note("accept", 0);
     if (stall) {
         uint8_t sink[512];
@@ -159,7 +249,13 @@ static void *serve(void *arg) {
         note("query %d", (int)len);
         if (delay_ms > 0)
             usleep((useconds_t)delay_ms * 1000);
-        int n = make_answer(q, len, a + 2, sizeof(a) - 2);
+        int n;
+        if (forward_sl) {
+            n = forward_answer(&up_fd, q, len, a, sizeof(a));
+            note(n < 0 ? "forward-error" : "answer %d", n);
+        } else {
+            n = make_answer(q, len, a + 2, sizeof(a) - 2);
+        }
         if (n < 0)
             break;
         a[0] = (uint8_t)(n >> 8);
@@ -168,6 +264,8 @@ static void *serve(void *arg) {
             break;
     }
 out:
+    if (up_fd >= 0)
+        close(up_fd);
     if (io.ssl) {
         SSL_shutdown(io.ssl);
         SSL_free(io.ssl);
@@ -207,6 +305,9 @@ int main(int argc, char **argv) {
         else if (v && !strcmp(a, "--log"))
             logf = fopen(argv[++i], "a");
         else if (v && !strcmp(a, "--answer") && inet_pton(AF_INET, argv[i + 1], answer_addr) == 1)
+            i++;
+        else if (v && !strcmp(a, "--forward") &&
+                 parse_addr_port(argv[i + 1], &forward_ss, &forward_sl) == 0)
             i++;
         else {
             fprintf(stderr, "dot-peer: bad argument %s\n", a);
