@@ -51,6 +51,9 @@ void search_conf_parse(struct search_conf *conf, const char *text, size_t len,
 void search_conf_override(struct search_conf *conf, bool search_set, char *const *search,
                           size_t n_search, int ndots);
 
+/* Whether a and b make every lookup ask the same names (refs not compared). */
+bool search_conf_equal(const struct search_conf *a, const struct search_conf *b);
+
 /* How one name fared (A and AAAA merged as res_query merges them). */
 enum search_outcome {
     SEARCH_FOUND,      /* NOERROR with records: the search ends */
