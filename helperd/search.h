@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * search.h: the search list and ndots, as glibc's resolver applies them.
- * Pure: no I/O, no logging, no globals (the resolver reads /etc/resolv.conf
+ * Pure: no I/O, no logging, no globals (resolvconf.c reads /etc/resolv.conf
  * and the host name and hands them in).
  *
  * search_conf_parse() reads resolv.conf text the way glibc 2.36's res_init
