@@ -20,6 +20,7 @@
 #include "log.h"
 #include "loop.h"
 #include "netwatch.h"
+#include "resolvconf.h"
 #include "resolver.h"
 #include "server.h"
 #include "tls.h"
@@ -155,6 +156,10 @@ static void on_warm(void *userdata) {
     notify_ready();
 }
 
+static void on_search_list(void *userdata, struct search_conf *conf) {
+    resolver_set_search(userdata, conf);
+}
+
 static void on_network_change(void *userdata) {
     struct daemon *d = userdata;
     upstream_pool_network_changed(d->pool);
@@ -219,6 +224,7 @@ int main(int argc, char **argv) {
     struct resolver *resolver = NULL;
     struct server *server = NULL;
     struct netwatch *netwatch = NULL;
+    struct resolvconf *resolvconf = NULL;
     struct daemon d = {0};
     int listen_fd = -1;
 
@@ -239,6 +245,7 @@ int main(int argc, char **argv) {
     if (loop_new(&loop) < 0 || loop_signals(loop, sigs, on_signal, &d) < 0 ||
         upstream_pool_new(loop, cfg, tls, &pool) < 0 ||
         resolver_new(loop, cfg, pool, &resolver) < 0 ||
+        resolvconf_new(loop, RESOLVCONF_PATH, cfg, on_search_list, resolver, &resolvconf) < 0 ||
         server_new(loop, cfg, resolver, listen_fd, &server) < 0) {
         log_error("start-up failed: out of resources");
         goto out;
@@ -265,6 +272,7 @@ out:
         server_unlink(cfg->socket_path);
     netwatch_free(netwatch);
     server_free(server);
+    resolvconf_free(resolvconf);
     resolver_free(resolver);
     upstream_pool_free(pool);
     if (listen_fd >= 0)

@@ -11,7 +11,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +25,6 @@
 #include "search.h"
 
 #define FETCH_BUCKETS     256 /* fetches in flight are few (bounded by clients) */
-#define RESOLV_CONF_MAX   65536
 #define DEADLINE_SLACK_MS 50
 
 struct fetch {
@@ -107,48 +105,12 @@ static void cache_params_from(const struct config *cfg, uint32_t seed, struct ca
     };
 }
 
-/* The only I/O here: resolv.conf (bounded) and the host name. */
-static int read_search_conf(const struct config *cfg, struct search_conf **ret) {
-    struct search_conf *c = calloc(1, sizeof(*c));
-    char *text = malloc(RESOLV_CONF_MAX);
-    if (!c || !text) {
-        free(c);
-        free(text);
-        return -ENOMEM;
-    }
-    size_t len = 0;
-    int fd = open(RESOLVER_RESOLV_CONF, O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-        while (len < RESOLV_CONF_MAX) {
-            ssize_t n = read(fd, text + len, RESOLV_CONF_MAX - len);
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n <= 0)
-                break;
-            len += (size_t)n;
-        }
-        close(fd);
-    }
-    char host[256] = "";
-    if (gethostname(host, sizeof(host) - 1) < 0)
-        host[0] = '\0';
-    c->refs = 1;
-    search_conf_parse(c, fd >= 0 ? text : NULL, len, host);
-    free(text);
-    search_conf_override(c, cfg->search_set, cfg->search, cfg->n_search, cfg->ndots);
-    log_debug("search list: %zu domain(s)%s%s, ndots %u", c->n_domains,
-              c->n_domains ? ", first " : "", c->n_domains ? c->domains[0] : "", c->ndots);
-    *ret = c;
-    return 0;
+void resolver_set_search(struct resolver *r, struct search_conf *conf) {
+    conf_unref(r->search);
+    r->search = conf;
 }
 
 int resolver_reload(struct resolver *r, const struct config *cfg) {
-    struct search_conf *c;
-    int e = read_search_conf(cfg, &c);
-    if (e < 0)
-        return e;
-    conf_unref(r->search);
-    r->search = c;
     r->cfg = cfg;
     struct cache_params p;
     cache_params_from(cfg, r->seed, &p);
@@ -169,13 +131,16 @@ int resolver_new(struct loop *l, const struct config *cfg, struct upstream_pool 
     struct cache_params p;
     cache_params_from(cfg, r->seed, &p);
     int e = cache_new(&p, &r->cache);
-    if (e >= 0)
-        e = read_search_conf(cfg, &r->search);
+    /* No search list until resolver_set_search() hands one in. */
+    if (e >= 0 && !(r->search = calloc(1, sizeof(*r->search))))
+        e = -ENOMEM;
     if (e < 0) {
         cache_free(r->cache);
         free(r);
         return e;
     }
+    r->search->refs = 1;
+    search_conf_parse(r->search, NULL, 0, NULL);
     *ret_resolver = r;
     return 0;
 }

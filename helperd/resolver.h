@@ -20,10 +20,8 @@
 #include "config.h"
 #include "ipc.h"
 #include "loop.h"
+#include "search.h"
 #include "upstream.h"
-
-/* Where the search list and ndots come from unless the config sets them. */
-#define RESOLVER_RESOLV_CONF "/etc/resolv.conf"
 
 struct resolver;
 struct resolver_job;
@@ -44,7 +42,7 @@ struct resolver_stats {
     size_t cache_entries;
 };
 
-/* Reads the search list from RESOLVER_RESOLV_CONF (see resolver_reload). */
+/* Starts with no search list and ndots 1 (see resolver_set_search). */
 int resolver_new(struct loop *l, const struct config *cfg, struct upstream_pool *pool,
                  struct resolver **ret_resolver);
 /* Cancels every job still running (no callbacks). */
@@ -55,11 +53,13 @@ int resolver_start(struct resolver *r, const struct ipc_request *req, resolver_c
 void resolver_cancel(struct resolver_job *job);
 
 /* For a reload: takes cfg (which must outlive the resolver or the next
- * reload) for the cache limits, the timeouts and the search settings, and
- * reads RESOLVER_RESOLV_CONF again. Jobs running keep the search list they
- * started with. Cached answers are kept (shrinking `entries` evicts).
- * 0, or -ENOMEM with the old settings kept. */
+ * reload) for the cache limits and the timeouts. Cached answers are kept
+ * (shrinking `entries` evicts). 0, or -ENOMEM with the old settings kept. */
 int resolver_reload(struct resolver *r, const struct config *cfg);
+/* Takes conf (one reference, see resolvconf.h) as the search list of the
+ * lookups that start from now; jobs running keep the list they started
+ * with, so a lookup sees one list or the other, never a mix. */
+void resolver_set_search(struct resolver *r, struct search_conf *conf);
 /* Forgets every cached answer. */
 void resolver_flush(struct resolver *r);
 void resolver_get_stats(const struct resolver *r, struct resolver_stats *ret_stats);

@@ -119,6 +119,15 @@ void search_conf_override(struct search_conf *conf, bool search_set, char *const
         conf->ndots = ndots > SEARCH_MAX_NDOTS ? SEARCH_MAX_NDOTS : (unsigned)ndots;
 }
 
+bool search_conf_equal(const struct search_conf *a, const struct search_conf *b) {
+    if (a->ndots != b->ndots || a->no_tld_query != b->no_tld_query || a->n_domains != b->n_domains)
+        return false;
+    for (size_t i = 0; i < a->n_domains; i++)
+        if (strcmp(a->domains[i], b->domains[i]) != 0)
+            return false;
+    return true;
+}
+
 void search_begin(struct search_iter *it, const struct search_conf *conf, const char *name) {
     size_t n = strlen(name);
     *it = (struct search_iter){.conf = conf, .name = name, .saved = -1, .last = SEARCH_NXDOMAIN};

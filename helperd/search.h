@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * search.h: the search list and ndots, as glibc's resolver applies them.
- * Pure: no I/O, no logging, no globals (the resolver reads /etc/resolv.conf
+ * Pure: no I/O, no logging, no globals (resolvconf.c reads /etc/resolv.conf
  * and the host name and hands them in).
  *
  * search_conf_parse() reads resolv.conf text the way glibc 2.36's res_init
@@ -53,6 +53,9 @@ void search_conf_parse(struct search_conf *conf, const char *text, size_t len,
  * replaces the list (even when empty), ndots >= 0 replaces ndots. */
 void search_conf_override(struct search_conf *conf, bool search_set, char *const *search,
                           size_t n_search, int ndots);
+
+/* Whether a and b make every lookup ask the same names (refs not compared). */
+bool search_conf_equal(const struct search_conf *a, const struct search_conf *b);
 
 /* How one name fared (A and AAAA merged as res_query merges them). */
 enum search_outcome {

@@ -160,6 +160,28 @@ START_TEST(search_conf_config_overrides_resolv_conf) {
 }
 END_TEST
 
+START_TEST(search_conf_equal_compares_what_lookups_use) {
+    struct search_conf *a = parse("search a.test b.test\n", NULL);
+    struct search_conf *b = parse("# rewritten\nsearch a.test  b.test\n", NULL);
+    b->refs = a->refs + 1;
+    ck_assert(search_conf_equal(a, b));
+    struct search_conf *c = parse("search a.test c.test\n", NULL);
+    ck_assert(!search_conf_equal(a, c));
+    free(c);
+    c = parse("search a.test\n", NULL);
+    ck_assert(!search_conf_equal(a, c));
+    free(c);
+    c = parse("search a.test b.test\noptions ndots:2\n", NULL);
+    ck_assert(!search_conf_equal(a, c));
+    free(c);
+    c = parse("search a.test b.test\noptions no-tld-query\n", NULL);
+    ck_assert(!search_conf_equal(a, c));
+    free(c);
+    free(b);
+    free(a);
+}
+END_TEST
+
 START_TEST(search_short_name_tries_list_first_then_as_is) {
     struct search_conf *c = parse("search a.test b.test\n", NULL);
     char asked[1024];
@@ -340,6 +362,7 @@ int main(void) {
         CHECK_CASE(search_conf_falls_back_to_the_host_name_domain),
         CHECK_CASE(search_conf_keeps_at_most_the_limit),
         CHECK_CASE(search_conf_config_overrides_resolv_conf),
+        CHECK_CASE(search_conf_equal_compares_what_lookups_use),
         CHECK_CASE(search_short_name_tries_list_first_then_as_is),
         CHECK_CASE(search_dotted_name_tries_as_is_first_and_not_again),
         CHECK_CASE(search_ndots_decides_what_goes_first),
