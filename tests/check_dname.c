@@ -107,7 +107,7 @@ START_TEST(from_text_takes_63_octet_labels_not_64) {
     snprintf(name, sizeof(name), "x.%s.example", label);
     ck_assert(!converts(name));
     /* An escape counts as the one octet it stands for. */
-    char esc[63 * 4 + 1] = "";
+    char esc[63 * 4 + 2] = "";
     for (int i = 0; i < 63; i++)
         strcat(esc, "\\097");
     ck_assert(converts(esc));

@@ -907,10 +907,12 @@ START_TEST(ipc_reply_decode_rejects_every_truncation) {
         expect_reply_rejected(frame + IPC_HEADER_LEN, n);
 
     /* and the largest frame, where the counts are at their maxima: every
-     * cut in its first and last 4 KiB, and one in every 997 octets between
-     * (each decode reads the whole frame: every cut would take hours) */
+     * cut in its first and last 256 octets, and 256 cuts spread between
+     * (each decode reads up to the whole 1.1 MiB frame: every cut would
+     * take hours) */
     len = build_max_reply(frame);
-    for (size_t n = 0; n < len - IPC_HEADER_LEN; n += (n < 4096 || n + 4096 > len) ? 1 : 997)
+    size_t body = len - IPC_HEADER_LEN, step = body / 256;
+    for (size_t n = 0; n < body; n += (n < 256 || n + 256 >= body) ? 1 : step)
         expect_reply_rejected(frame + IPC_HEADER_LEN, n);
     free(frame);
 }
