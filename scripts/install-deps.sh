@@ -8,7 +8,8 @@
 set -eu
 
 packages="build-essential autoconf automake libtool pkg-config libssl-dev libconfig-dev
-check unbound nsd openssl iproute2 util-linux knot-dnsutils ca-certificates"
+check unbound nsd openssl iproute2 util-linux knot-dnsutils ca-certificates
+clang libclang-rt-14-dev"
 
 missing=""
 for p in $packages; do

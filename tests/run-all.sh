@@ -1,6 +1,7 @@
 #!/bin/bash
 # The full test suite, as CI runs it: install the build dependencies, build
-# warning-free, run `make check`, then build again with AddressSanitizer +
+# warning-free, run `make check`, run every fuzz target for a bounded time
+# (make fuzz-smoke), then build again with AddressSanitizer +
 # UndefinedBehaviorSanitizer and run `make check` once more.
 # Run as root (the end-to-end tests use network and mount namespaces).
 set -eu
@@ -30,6 +31,8 @@ count() { sed -n "s/^# $1: *\([0-9]*\)/\1/p" "$2" | head -n 1; }
 
 echo "== normal build: make check"
 run_build "$normal"
+echo "== fuzz smoke: every parser's libFuzzer target for ${FUZZ_SECONDS:-30} s (clang)"
+(cd "$normal" && make -s fuzz-smoke FUZZ_SECONDS="${FUZZ_SECONDS:-30}")
 echo "== AddressSanitizer + UndefinedBehaviorSanitizer build: make check"
 run_build "$san" --enable-sanitizers
 pass=0 fail=0 skip=0
