@@ -8,11 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "ipc.h"
+#include "peer.h"
 #include "query-ms.h"
 
 static int64_t now_ms(void) {
@@ -126,6 +128,22 @@ static int connect_daemon(const char *path) {
     }
 }
 
+/* The other end must be the daemon (peer.h) before the name is sent to it:
+ * -EPERM otherwise, and nothing is read from it. */
+static int check_peer(int fd, const char *path) {
+    struct ucred cred;
+    socklen_t len = sizeof(cred);
+    char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+    struct stat st;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+        return -errno;
+    if (cred.uid == 0)
+        return 0;
+    if (peer_socket_dir(path, dir, sizeof(dir)) < 0 || stat(dir, &st) < 0)
+        return -EPERM;
+    return peer_trusted(cred.uid, st.st_uid, st.st_mode) ? 0 : -EPERM;
+}
+
 /* Most replies are small: one recv() into this much takes the whole frame. */
 #define FIRST_READ 1024
 
@@ -135,12 +153,17 @@ int nss_client_transact(const uint8_t *req, size_t req_len, uint8_t **ret_body, 
     int fd = connect_daemon(path);
     if (fd < 0)
         return fd;
+    int r = check_peer(fd, path);
+    if (r < 0) {
+        close(fd);
+        return r;
+    }
 
     uint8_t first[FIRST_READ];
     size_t got = 0;
     uint8_t *body = NULL;
     uint8_t op = 0;
-    int r = send_all(fd, req, req_len, deadline);
+    r = send_all(fd, req, req_len, deadline);
     /* The header, and with it as much of the body as has arrived. */
     while (r == 0 && got < IPC_HEADER_LEN) {
         r = wait_fd(fd, POLLIN, deadline);

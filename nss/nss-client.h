@@ -22,6 +22,7 @@
 /* Sends the request frame and reads one reply frame. On success returns 0 and
  * *ret_body is a malloc'd reply body of *ret_len bytes (the caller frees it).
  * Errors: -ENOENT, -ECONNREFUSED, -EACCES... when no daemon listens (fail
- * fast), -ETIMEDOUT past the deadline above, -EBADMSG/-EPROTO for a bad reply,
- * -ENOMEM. */
+ * fast), -EPERM when whoever listens is not the daemon (common/peer.h: checked
+ * before the request is sent), -ETIMEDOUT past the deadline above,
+ * -EBADMSG/-EPROTO for a bad reply, -ENOMEM. */
 int nss_client_transact(const uint8_t *req, size_t req_len, uint8_t **ret_body, size_t *ret_len);
