@@ -14,8 +14,10 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "config-diff.h"
 #include "config.h"
 #include "log.h"
 #include "loop.h"
@@ -39,8 +41,10 @@ static void usage(FILE *f) {
             CONFIG_DEFAULT_PATH);
 }
 
-/* Tells systemd (Type=notify) we are ready, without linking libsystemd. */
-static void notify_ready(void) {
+/* Tells systemd (Type=notify) what we are doing ("READY=1", "RELOADING=1",
+ * "STOPPING=1", newline-separated assignments), without linking
+ * libsystemd. */
+static void notify_state(const char *state) {
     const char *path = getenv("NOTIFY_SOCKET");
     if (!path || (path[0] != '/' && path[0] != '@'))
         return;
@@ -54,8 +58,7 @@ static void notify_ready(void) {
     int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return;
-    static const char msg[] = "READY=1";
-    sendto(fd, msg, sizeof(msg) - 1, MSG_NOSIGNAL, (const struct sockaddr *)&sa,
+    sendto(fd, state, strlen(state), MSG_NOSIGNAL, (const struct sockaddr *)&sa,
            (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n));
     close(fd);
 }
@@ -92,7 +95,12 @@ struct daemon {
     struct loop *loop;
     struct upstream_pool *pool;
     struct resolver *resolver;
-    const struct config *cfg;
+    struct resolvconf *resolvconf;
+    struct server *server;
+    struct config *cfg;      /* the running one; a reload replaces it */
+    struct tls_ctx *tls;     /* for new connections; replaced when ca_file changes */
+    const char *config_path; /* -c: what a reload reads */
+    bool published;          /* the socket (and its query_ms link) are in place */
     int rc;
 };
 
@@ -114,10 +122,98 @@ static void log_stats(const struct daemon *d) {
              (unsigned long long)st.unauthenticated, (unsigned long long)st.plain_fallbacks);
 }
 
+static bool same_str(const char *a, const char *b) {
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* Swaps next in for the running config, or changes nothing (see
+ * daemon_reload). Takes next. */
+static int reload_swap(struct daemon *d, struct config *next, char *err, size_t errlen) {
+    struct config *cur = d->cfg;
+    const char *fixed[CONFIG_FIXED_KEYS];
+    size_t n_fixed = 0;
+    struct tls_ctx *tls = d->tls;
+    int r = config_keep_fixed(cur, next, fixed, &n_fixed);
+    /* A new CA store means new trust: tls.c reads it into a new context, and
+     * every upstream counts as new (config-diff.h), so nothing authenticated
+     * under the old store is kept. The same path is not read again. */
+    if (r >= 0 && !same_str(cur->ca_file, next->ca_file)) {
+        char why[384];
+        r = tls_ctx_new(next->ca_file, &tls, why, sizeof(why));
+        if (r < 0)
+            snprintf(err, errlen, "%s: ca_file: %s", d->config_path, why);
+    }
+    if (r >= 0)
+        r = resolver_reload(d->resolver, next);
+    if (r >= 0) {
+        r = upstream_pool_reload(d->pool, next, tls);
+        if (r < 0)
+            (void)resolver_reload(d->resolver, cur);
+    }
+    if (r < 0) {
+        if (r == -ENOMEM)
+            snprintf(err, errlen, "%s: out of memory", d->config_path);
+        if (tls != d->tls)
+            tls_ctx_free(tls);
+        config_free(next);
+        return r;
+    }
+    /* Nothing can fail from here on. */
+    resolvconf_set_config(d->resolvconf, next);
+    server_set_config(d->server, next);
+    log_set_level(next->log_level);
+    for (size_t i = 0; i < n_fixed; i++)
+        log_warnx("%s: a reload cannot change '%s' (restart to apply it); keeping the running "
+                  "value",
+                  d->config_path, fixed[i]);
+    if (d->published && next->timeouts.query_ms != cur->timeouts.query_ms) {
+        r = server_publish_query_ms(next->socket_path, next->timeouts.query_ms);
+        if (r < 0)
+            log_warnx("cannot publish %s.query_ms (the module will wait its default): %s",
+                      next->socket_path, strerror(-r));
+    }
+    if (tls != d->tls) {
+        /* Connections still open on the old context hold their own
+         * reference to what they need of it. */
+        tls_ctx_free(d->tls);
+        d->tls = tls;
+    }
+    /* Nothing points into cur any more: the pool keeps copies of its
+     * upstreams, and every other part has been handed next. */
+    d->cfg = next;
+    config_free(cur);
+    log_info("reloaded %s: %zu upstream(s), %s mode", d->config_path, next->n_upstreams,
+             next->mode == DOT_MODE_STRICT ? "strict" : "opportunistic");
+    return 0;
+}
+
+/* Reads the config file (-c) again and swaps it in: parsed and checked
+ * whole first, so that a bad file changes nothing (it is logged, and err
+ * gets "FILE:LINE: message"). What a reload keeps and what it cannot
+ * change: dot-helperd(8), RELOADING. 0 or -errno. */
+static int daemon_reload(struct daemon *d, char *err, size_t errlen) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    char state[64];
+    snprintf(state, sizeof(state), "RELOADING=1\nMONOTONIC_USEC=%llu",
+             (unsigned long long)now.tv_sec * 1000000ULL + (unsigned long long)now.tv_nsec / 1000);
+    notify_state(state);
+    log_info("reloading %s", d->config_path);
+    struct config *next = NULL;
+    int r = config_load(d->config_path, &next, err, errlen);
+    if (r >= 0)
+        r = reload_swap(d, next, err, errlen);
+    if (r < 0)
+        log_error("reload failed, the running config stays: %s", err);
+    notify_state("READY=1");
+    return r;
+}
+
 static void on_signal(int signo, void *userdata) {
     struct daemon *d = userdata;
     if (signo == SIGHUP) {
-        log_info("SIGHUP: reloading is not supported yet; restart to apply a new config");
+        char err[512];
+        (void)daemon_reload(d, err, sizeof(err));
         return;
     }
     if (signo == SIGUSR1) {
@@ -153,7 +249,8 @@ static void on_warm(void *userdata) {
     log_info("dot-helperd %s ready on %s with %zu upstream(s), %s mode", PACKAGE_VERSION,
              d->cfg->socket_path, d->cfg->n_upstreams,
              d->cfg->mode == DOT_MODE_STRICT ? "strict" : "opportunistic");
-    notify_ready();
+    d->published = true;
+    notify_state("READY=1");
 }
 
 static void on_search_list(void *userdata, struct search_conf *conf) {
@@ -254,6 +351,10 @@ int main(int argc, char **argv) {
     d.loop = loop;
     d.pool = pool;
     d.resolver = resolver;
+    d.resolvconf = resolvconf;
+    d.server = server;
+    d.tls = tls;
+    d.config_path = path;
     r = netwatch_new(loop, on_network_change, &d, &netwatch);
     if (r < 0)
         log_warnx("cannot watch network changes: %s", strerror(-r));
@@ -267,6 +368,9 @@ int main(int argc, char **argv) {
     upstream_pool_when_warm(pool, on_warm, &d);
     rc = loop_run(loop) < 0 ? 1 : d.rc;
     log_stats(&d);
+    /* What the last reload left running. */
+    cfg = d.cfg;
+    tls = d.tls;
 out:
     if (listen_fd >= 0 || server)
         server_unlink(cfg->socket_path);

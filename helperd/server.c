@@ -313,6 +313,10 @@ int server_new(struct loop *l, const struct config *cfg, struct resolver *r, int
     return 0;
 }
 
+void server_set_config(struct server *s, const struct config *cfg) {
+    s->cfg = cfg;
+}
+
 void server_free(struct server *s) {
     if (!s)
         return;

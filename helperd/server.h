@@ -20,6 +20,8 @@ struct server;
 int server_new(struct loop *l, const struct config *cfg, struct resolver *r, int listen_fd,
                struct server **ret_server);
 void server_free(struct server *s);
+/* For a reload: cfg (which must outlive the server or the next reload). */
+void server_set_config(struct server *s, const struct config *cfg);
 
 /* Opens a listening socket for path, bound under a temporary name
  * (path + ".new") and made mode 0666; server_publish() renames it into place

@@ -26,6 +26,9 @@ static void conn_on_timer(struct loop_timer *t);
 /* How long an idle connection is kept: our limit, or sooner when the server
  * asked (keepalive) or has shown that it closes idle connections sooner. */
 static int64_t conn_idle_ms(const struct conn *c) {
+    /* A reload dropped the upstream: nothing new comes, so idle is done. */
+    if (c->up->retired)
+        return 0;
     int64_t ms = (int64_t)c->pool->cfg->pool.idle_timeout_s * 1000;
     if (c->keepalive_ms >= 0 && c->keepalive_ms < ms)
         ms = c->keepalive_ms;
@@ -60,7 +63,7 @@ void query_detach(struct upstream_query *q) {
 
 void conn_close(struct conn *c) {
     struct upstream *up = c->up;
-    conn_warmed(c);
+    c->pool->ev->warmed(c);
     for (struct conn **pp = &up->conns; *pp; pp = &(*pp)->next)
         if (*pp == c) {
             *pp = c->next;
@@ -79,7 +82,9 @@ void conn_close(struct conn *c) {
     c->wbuf = NULL;
     c->dead = true;
     /* Events for c may still be in this batch of the loop. */
-    loop_defer_free(c->pool->loop, free, c);
+    struct upstream_pool *p = c->pool;
+    loop_defer_free(p->loop, free, c);
+    p->ev->closed(up);
 }
 
 /* Plain TCP or TLS, behind one interface. */
@@ -230,7 +235,8 @@ static void conn_on_timer(struct loop_timer *t) {
  * authentication failure), so the queries go in plain DNS over TCP. */
 static struct conn *conn_fallback_plain(struct conn *c) {
     struct upstream *up = c->up;
-    if (up->pool->cfg->mode != DOT_MODE_OPPORTUNISTIC || !c->tls || c->state == CONN_READY ||
+    /* The upstream's own mode: one that a reload dropped keeps its rules. */
+    if (!up->peer.opportunistic || !c->tls || c->state == CONN_READY ||
         tls_conn_auth_failed(c->tls))
         return NULL;
     struct conn *plain = conn_open(up, true);
@@ -420,7 +426,7 @@ static void conn_ready(struct conn *c) {
     struct upstream_pool *p = c->pool;
     c->state = CONN_READY;
     loop_timer_cancel(p->loop, &c->timer);
-    conn_warmed(c);
+    p->ev->warmed(c);
     if (c->tls) {
         p->stats.handshakes++;
         if (tls_conn_resumed(c->tls))

@@ -29,10 +29,17 @@
 
 enum conn_state { CONN_CONNECTING, CONN_HANDSHAKE, CONN_READY };
 
+/* The index of a retired upstream: past every bit of a query's "tried" mask
+ * that a live upstream can use. */
+#define UPSTREAM_RETIRED_INDEX 31
+
 struct upstream {
     struct upstream_pool *pool;
-    const struct config_upstream *cfg;
-    unsigned index;
+    const struct config_upstream *cfg; /* &conf */
+    struct config_upstream conf; /* the pool's own copy (auth_name too): configs come and go */
+    unsigned index;              /* in pool->ups, or UPSTREAM_RETIRED_INDEX */
+    bool retired;                /* dropped by a reload: drains its connections, then goes */
+    struct upstream *next_retired;
     struct tls_peer peer;
     struct tls_session *session; /* for resumption; this identity's only */
     struct conn *conns;
@@ -92,12 +99,25 @@ struct upstream_query {
     struct upstream_query *rnext; /* while moving off a failed connection */
 };
 
+/* What a connection reports to the pool; upstream.c decides what follows,
+ * so these arrows point one way (STYLE.md, "one knot"). */
+struct conn_events {
+    /* A prewarm connection is done (ready or failed). */
+    void (*warmed)(struct conn *c);
+    /* One of up's connections is gone (its memory lives on until the end
+     * of this loop iteration, and so may up's). */
+    void (*closed)(struct upstream *up);
+};
+
 struct upstream_pool {
     struct loop *loop;
     const struct config *cfg;
     struct tls_ctx *tls;
-    struct upstream ups[CONFIG_MAX_UPSTREAMS];
+    const struct conn_events *ev;
+    struct upstream *ups[CONFIG_MAX_UPSTREAMS];
     size_t n_ups;
+    struct upstream *retired; /* still draining connections, by next_retired */
+    bool freeing;
     unsigned rr_next;
     unsigned fastest_count;
     unsigned warming; /* prewarm connections not finished yet */
@@ -133,5 +153,3 @@ void query_next_try(struct upstream_query *q, int error);
 void upstream_backoff(struct upstream *up);
 void upstream_healthy(struct upstream *up);
 void upstream_measured(struct upstream *up, int64_t rtt);
-/* A prewarm connection is done (ready or failed). */
-void conn_warmed(struct conn *c);

@@ -9,7 +9,13 @@
  * and arms a per-try timer. The try ends with an answer, a failure of the
  * connection, a SERVFAIL-like rcode or the timer; then the next try starts,
  * up to attempts rounds over the list, never past the query's deadline.
- * The connections themselves are upstream-conn.c.
+ * The connections themselves are upstream-conn.c, which reports what
+ * happens to them through pool_conn_events.
+ *
+ * A reload keeps the upstreams whose identity did not change (their
+ * connections, session, backoff and RTT) and retires the others: a retired
+ * upstream takes no new query, its connections close as they go idle, and
+ * it goes with the last one.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -18,6 +24,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "config-diff.h"
 #include "dname.h"
 #include "log.h"
 #include "upstream-int.h"
@@ -32,7 +39,7 @@ static void pool_on_warm(struct loop_timer *t) {
 }
 
 /* A prewarm connection is done (ready or failed). */
-void conn_warmed(struct conn *c) {
+static void conn_warmed(struct conn *c) {
     struct upstream_pool *p = c->pool;
     if (!c->warming)
         return;
@@ -67,12 +74,14 @@ static void upstream_on_probe(struct loop_timer *t) {
     struct upstream *up = UPSTREAM_OF_TIMER(t);
     /* One connection in the background: its handshake clears the backoff,
      * its failure doubles it (and schedules the next probe). */
-    if (!up->conns)
+    if (!up->conns && !up->retired)
         conn_open(up, false);
 }
 
 void upstream_backoff(struct upstream *up) {
     struct upstream_pool *p = up->pool;
+    if (up->retired)
+        return; /* never used again: nothing to probe */
     up->backoff_ms = up->backoff_ms ? up->backoff_ms * 2 : BACKOFF_MIN_MS;
     if (up->backoff_ms > BACKOFF_MAX_MS)
         up->backoff_ms = BACKOFF_MAX_MS;
@@ -136,7 +145,7 @@ static int pick_upstream(struct upstream_query *q) {
         unsigned n_candidates = 0;
         for (size_t k = 0; k < p->n_ups; k++) {
             size_t i = sel == DOT_SELECT_ROUND_ROBIN ? (q->start + k) % p->n_ups : k;
-            struct upstream *up = &p->ups[i];
+            struct upstream *up = p->ups[i];
             if ((q->tried & (1u << i)) || !upstream_routable(up))
                 continue;
             if (pass == 0 && !upstream_usable(up))
@@ -147,7 +156,7 @@ static int pick_upstream(struct upstream_query *q) {
              * so that a recovered upstream can show it is fast again. */
             n_candidates++;
             if (explore ? arc4random_uniform(n_candidates) == 0
-                        : (best < 0 || up->srtt_ms < p->ups[best].srtt_ms))
+                        : (best < 0 || up->srtt_ms < p->ups[best]->srtt_ms))
                 best = (int)i;
         }
         if (best >= 0)
@@ -209,7 +218,7 @@ void query_next_try(struct upstream_query *q, int error) {
         }
         q->tries++;
         q->tried |= 1u << i;
-        struct conn *c = pick_conn(p, &p->ups[i]);
+        struct conn *c = pick_conn(p, p->ups[i]);
         if (!c) {
             error = -EBUSY;
             continue;
@@ -264,8 +273,8 @@ static void pool_prewarm(struct upstream_pool *p) {
     if (!p->cfg->pool.prewarm)
         return;
     for (size_t i = 0; i < p->n_ups; i++)
-        if (!p->ups[i].conns && upstream_routable(&p->ups[i])) {
-            struct conn *c = conn_open(&p->ups[i], false);
+        if (!p->ups[i]->conns && upstream_routable(p->ups[i])) {
+            struct conn *c = conn_open(p->ups[i], false);
             if (c) {
                 c->warming = true;
                 p->warming++;
@@ -280,6 +289,74 @@ void upstream_pool_when_warm(struct upstream_pool *p, void (*on_warm)(void *), v
         loop_timer_at(p->loop, &p->warm_timer, loop_now(p->loop), pool_on_warm);
 }
 
+static void upstream_free(void *ptr) {
+    struct upstream *up = ptr;
+    tls_session_free(up->session);
+    free(up->conf.auth_name);
+    free(up);
+}
+
+/* A new upstream for u (copied, so that it outlives the config), with no
+ * connection yet. */
+static int upstream_new(struct upstream_pool *p, const struct config_upstream *u,
+                        bool opportunistic, struct upstream **ret_up) {
+    struct upstream *up = calloc(1, sizeof(*up));
+    if (!up)
+        return -ENOMEM;
+    up->conf = *u;
+    up->conf.auth_name = NULL;
+    if (u->auth_name && !(up->conf.auth_name = strdup(u->auth_name))) {
+        free(up);
+        return -ENOMEM;
+    }
+    up->pool = p;
+    up->cfg = &up->conf;
+    up->routable = -1;
+    up->peer = (struct tls_peer){
+        .auth_name = up->conf.auth_name,
+        .pins = (const uint8_t(*)[32])up->conf.pins,
+        .n_pins = up->conf.n_pins,
+        .opportunistic = opportunistic,
+        .session = &up->session,
+    };
+    *ret_up = up;
+    return 0;
+}
+
+/* Closes what up still has (queries cancelled) and frees it now. */
+static void upstream_destroy(struct upstream *up) {
+    struct upstream_pool *p = up->pool;
+    while (up->conns) {
+        struct conn *c = up->conns;
+        while (c->queries)
+            query_free(c->queries);
+        conn_close(c);
+    }
+    loop_timer_cancel(p->loop, &up->probe_timer);
+    upstream_free(up);
+}
+
+/* A connection of up is gone: a retired upstream goes with its last one. */
+static void conn_closed(struct upstream *up) {
+    struct upstream_pool *p = up->pool;
+    if (!up->retired || up->conns || p->freeing)
+        return;
+    for (struct upstream **pp = &p->retired; *pp; pp = &(*pp)->next_retired)
+        if (*pp == up) {
+            *pp = up->next_retired;
+            break;
+        }
+    log_debug("upstream %s port %u: the last connection the reload left is closed",
+              up->cfg->address, up->cfg->port);
+    /* The connection's caller may still look at up in this iteration. */
+    loop_defer_free(p->loop, upstream_free, up);
+}
+
+static const struct conn_events pool_conn_events = {
+    .warmed = conn_warmed,
+    .closed = conn_closed,
+};
+
 int upstream_pool_new(struct loop *l, const struct config *cfg, struct tls_ctx *tls,
                       struct upstream_pool **ret_pool) {
     struct upstream_pool *p = calloc(1, sizeof(*p));
@@ -288,21 +365,16 @@ int upstream_pool_new(struct loop *l, const struct config *cfg, struct tls_ctx *
     p->loop = l;
     p->cfg = cfg;
     p->tls = tls;
-    p->n_ups = cfg->n_upstreams;
-    for (size_t i = 0; i < p->n_ups; i++) {
-        const struct config_upstream *u = &cfg->upstreams[i];
-        struct upstream *up = &p->ups[i];
-        up->pool = p;
-        up->cfg = u;
-        up->index = (unsigned)i;
-        up->routable = -1;
-        up->peer = (struct tls_peer){
-            .auth_name = u->auth_name,
-            .pins = (const uint8_t(*)[32])u->pins,
-            .n_pins = u->n_pins,
-            .opportunistic = cfg->mode == DOT_MODE_OPPORTUNISTIC,
-            .session = &up->session,
-        };
+    p->ev = &pool_conn_events;
+    for (size_t i = 0; i < cfg->n_upstreams; i++) {
+        int r =
+            upstream_new(p, &cfg->upstreams[i], cfg->mode == DOT_MODE_OPPORTUNISTIC, &p->ups[i]);
+        if (r < 0) {
+            upstream_pool_free(p);
+            return r;
+        }
+        p->ups[i]->index = (unsigned)i;
+        p->n_ups = i + 1;
     }
     pool_prewarm(p);
     *ret_pool = p;
@@ -312,25 +384,126 @@ int upstream_pool_new(struct loop *l, const struct config *cfg, struct tls_ctx *
 void upstream_pool_free(struct upstream_pool *p) {
     if (!p)
         return;
-    for (size_t i = 0; i < p->n_ups; i++) {
-        struct upstream *up = &p->ups[i];
-        while (up->conns) {
-            struct conn *c = up->conns;
-            while (c->queries)
-                query_free(c->queries);
-            conn_close(c);
-        }
-        loop_timer_cancel(p->loop, &up->probe_timer);
-        tls_session_free(up->session);
+    p->freeing = true;
+    for (size_t i = 0; i < p->n_ups; i++)
+        upstream_destroy(p->ups[i]);
+    while (p->retired) {
+        struct upstream *up = p->retired;
+        p->retired = up->next_retired;
+        upstream_destroy(up);
     }
     loop_timer_cancel(p->loop, &p->warm_timer);
     free(p);
 }
 
+/* q's "tried" bits and round-robin start, renumbered for the new list. */
+static void query_renumber(struct upstream_query *q, const int old_to_new[CONFIG_MAX_UPSTREAMS],
+                           size_t n_ups) {
+    uint32_t tried = 0;
+    for (unsigned i = 0; i < CONFIG_MAX_UPSTREAMS; i++)
+        if ((q->tried & (1u << i)) && old_to_new[i] >= 0)
+            tried |= 1u << old_to_new[i];
+    q->tried = tried;
+    q->start %= (unsigned)n_ups;
+}
+
+/* A reload dropped up: it takes no new query; what it carries finishes (or
+ * fails over) on its connections, each closed once it has nothing in
+ * flight, and the upstream goes with its last one. */
+static void upstream_retire(struct upstream_pool *p, struct upstream *up) {
+    up->retired = true;
+    up->index = UPSTREAM_RETIRED_INDEX;
+    loop_timer_cancel(p->loop, &up->probe_timer);
+    up->next_retired = p->retired;
+    p->retired = up;
+    unsigned busy = 0;
+    for (struct conn *c = up->conns; c; c = c->next)
+        busy += c->n_queries;
+    if (busy)
+        log_info("upstream %s port %u: removed by the reload; its connections close once the "
+                 "%u quer%s in flight %s done",
+                 up->cfg->address, up->cfg->port, busy, busy == 1 ? "y" : "ies",
+                 busy == 1 ? "is" : "are");
+    else
+        log_info("upstream %s port %u: removed by the reload", up->cfg->address, up->cfg->port);
+    for (struct conn *c = up->conns, *next; c; c = next) {
+        next = c->next;
+        if (c->n_queries == 0)
+            conn_close(c); /* the last one frees up (deferred) */
+    }
+}
+
+int upstream_pool_reload(struct upstream_pool *p, const struct config *cfg, struct tls_ctx *tls) {
+    int new_to_old[CONFIG_MAX_UPSTREAMS], old_to_new[CONFIG_MAX_UPSTREAMS];
+    struct upstream *ups[CONFIG_MAX_UPSTREAMS] = {NULL};
+    /* The pool's upstreams were made from p->cfg, in its order. */
+    config_match_upstreams(p->cfg, cfg, new_to_old);
+    for (size_t i = 0; i < CONFIG_MAX_UPSTREAMS; i++)
+        old_to_new[i] = -1;
+    /* Everything that can fail first, so that a failure changes nothing. */
+    for (size_t j = 0; j < cfg->n_upstreams; j++) {
+        if (new_to_old[j] >= 0) {
+            ups[j] = p->ups[new_to_old[j]];
+            old_to_new[new_to_old[j]] = (int)j;
+            continue;
+        }
+        int r = upstream_new(p, &cfg->upstreams[j], cfg->mode == DOT_MODE_OPPORTUNISTIC, &ups[j]);
+        if (r < 0) {
+            for (size_t k = 0; k < j; k++)
+                if (new_to_old[k] < 0)
+                    upstream_free(ups[k]);
+            return r;
+        }
+    }
+    /* Queries in flight keep going where they are; their bookkeeping of
+     * which upstreams they tried follows the new numbering. */
+    for (size_t i = 0; i < p->n_ups; i++)
+        for (struct conn *c = p->ups[i]->conns; c; c = c->next)
+            for (struct upstream_query *q = c->queries; q; q = q->cnext)
+                query_renumber(q, old_to_new, cfg->n_upstreams);
+    for (struct upstream *up = p->retired; up; up = up->next_retired)
+        for (struct conn *c = up->conns; c; c = c->next)
+            for (struct upstream_query *q = c->queries; q; q = q->cnext)
+                query_renumber(q, old_to_new, cfg->n_upstreams);
+
+    struct upstream *old[CONFIG_MAX_UPSTREAMS];
+    size_t n_old = p->n_ups;
+    memcpy(old, p->ups, sizeof(old));
+    p->cfg = cfg;
+    p->tls = tls;
+    memcpy(p->ups, ups, sizeof(ups));
+    p->n_ups = cfg->n_upstreams;
+    p->rr_next %= (unsigned)p->n_ups;
+    for (size_t j = 0; j < p->n_ups; j++) {
+        struct upstream *up = p->ups[j];
+        up->index = (unsigned)j;
+        if (new_to_old[j] < 0) {
+            log_info("upstream %s port %u: added by the reload", up->cfg->address, up->cfg->port);
+            continue;
+        }
+        /* Written another way, maybe ("::1" and "0::1"): logs say it as now. */
+        memcpy(up->conf.address, cfg->upstreams[j].address, sizeof(up->conf.address));
+        log_info("upstream %s port %u: kept by the reload, with its %u connection(s)",
+                 up->cfg->address, up->cfg->port, up->n_conns);
+        /* Fewer connections allowed now: idle ones beyond go at once. */
+        for (struct conn *c = up->conns, *next;
+             c && up->n_conns > cfg->pool.connections_per_upstream; c = next) {
+            next = c->next;
+            if (c->n_queries == 0 && c->state == CONN_READY)
+                conn_close(c);
+        }
+    }
+    for (size_t i = 0; i < n_old; i++)
+        if (old_to_new[i] < 0)
+            upstream_retire(p, old[i]);
+    pool_prewarm(p);
+    return 0;
+}
+
 void upstream_pool_network_changed(struct upstream_pool *p) {
     log_info("network changed: re-checking upstreams");
     for (size_t i = 0; i < p->n_ups; i++) {
-        struct upstream *up = &p->ups[i];
+        struct upstream *up = p->ups[i];
         upstream_healthy(up);
         up->routable = -1;
         up->routable_at = 0;

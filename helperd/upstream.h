@@ -51,6 +51,20 @@ int upstream_pool_new(struct loop *l, const struct config *cfg, struct tls_ctx *
 /* Cancels (no callbacks) every query still pending, closes every connection. */
 void upstream_pool_free(struct upstream_pool *p);
 
+/* For a reload: takes cfg (which must outlive the pool or the next reload;
+ * the pool's cfg until then, which the call reads, too) and tls (the same
+ * context, or a new one when ca_file changed: either way the caller's, to be
+ * kept until the pool is freed or reloaded again; connections already open
+ * hold what they need of an old one). Upstreams are matched by identity
+ * (config-diff.h): one that is the same keeps its connections, TLS
+ * session, backoff and RTT, with no new handshake; a new one is added (and
+ * prewarmed when configured); a dropped one takes no new query, and its
+ * connections close as soon as what is in flight on them is done (answered,
+ * or failed over to the new list). Queries in flight go on. Every other
+ * setting (selection, timeouts, pool sizes, padding) applies from the next
+ * query, try or connection. 0, or -ENOMEM with nothing changed. */
+int upstream_pool_reload(struct upstream_pool *p, const struct config *cfg, struct tls_ctx *tls);
+
 /* Starts a query for qname (wire form, dname.h; copied) and qtype answered
  * by deadline (loop ms). */
 int upstream_query_start(struct upstream_pool *p, const uint8_t *qname, uint16_t qtype,

@@ -156,10 +156,7 @@ nsd_whole_chain() {
 # ready once an SOA query goes all the way through it.
 start_peer() {
     local pid
-    # shellcheck disable=SC2046,SC2086
-    ${CC:-cc} -std=gnu11 -O1 -pthread -o "$d/dot-peer" "$(dirname "$0")/dot-peer.c" \
-        $(pkg-config --cflags --libs libssl libcrypto) 2>"$d/peer-build.log" ||
-        { cat "$d/peer-build.log" >&2; e2e_hard "cannot build dot-peer.c"; }
+    e2e_build_helper dot-peer
     "$d/dot-peer" --listen "$PEER_ADDR" --port 853 --cert "$d/server.pem" --key "$d/server.key" \
         --forward "$NSD_ADDR:53" --log "$d/peer.log" --ready "$d/peer.ready" 2>>"$d/peer.err" &
     pid=$!

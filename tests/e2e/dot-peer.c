@@ -28,6 +28,7 @@
  * --idle-close MS       close a connection that has been idle for MS ms
  * --log FILE            one line per event: "accept", "handshake",
  *                       "resumed", "query LEN" (LEN = DNS message length),
+ *                       "close" (a connection ended, either side closing),
  *                       with --forward also "forward-connect" and
  *                       "answer LEN", or "forward-error" when the upstream
  *                       failed
@@ -271,6 +272,7 @@ out:
         SSL_free(io.ssl);
     }
     close(io.fd);
+    note("close", 0);
     return NULL;
 }
 

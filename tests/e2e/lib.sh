@@ -589,6 +589,28 @@ e2e_stop_daemon() {
     esac
 }
 
+# e2e_build_helper NAME: build tests/e2e/NAME.c (a test peer or listener; may
+# use OpenSSL) into $E2E_DIR/NAME.
+e2e_build_helper() {
+    local name=$1 src
+    src=$(dirname "${BASH_SOURCE[0]}")/$1.c
+    # shellcheck disable=SC2046
+    "${CC:-cc}" -std=gnu11 -O1 -pthread -o "$E2E_DIR/$name" "$src" \
+        $(pkg-config --cflags --libs libssl libcrypto) 2>"$E2E_DIR/$name-build.log" ||
+        { cat "$E2E_DIR/$name-build.log" >&2; e2e_hard "cannot build $name.c"; }
+}
+
+# e2e_stats KEY: the running daemon's counter KEY, after SIGUSR1 makes it log
+# them (two "stats:" lines: the resolver's, then the pool's).
+e2e_stats() {
+    local before log=$E2E_DIR/helperd.log
+    before=$(grep -c 'info: stats:' "$log" || true)
+    kill -USR1 "$E2E_DAEMON_PID"
+    e2e_wait_for 50 "the stats lines" sh -c "[ \$(grep -c 'info: stats:' '$log') -ge $((before + 2)) ]" ||
+        e2e_hard "the daemon did not log its stats"
+    grep 'info: stats:' "$log" | tail -n 2 | sed -n "s/.* $1=\([0-9]*\).*/\1/p" | tail -n 1
+}
+
 # --- running lookups ------------------------------------------------------------
 
 # e2e_via dot|dns CMD...: run CMD in a child mount namespace whose

@@ -39,10 +39,7 @@ e2e_need_build
 
 d=$E2E_DIR
 t_start=$(e2e_now_ms)
-# shellcheck disable=SC2046,SC2086
-${CC:-cc} -std=gnu11 -O1 -pthread -o "$d/dot-peer" "$(dirname "$0")/dot-peer.c" \
-    $(pkg-config --cflags --libs libssl libcrypto) 2>"$d/peer-build.log" ||
-    { cat "$d/peer-build.log" >&2; e2e_hard "cannot build dot-peer.c"; }
+e2e_build_helper dot-peer
 
 e2e_make_ca ca
 e2e_make_cert ca server dns.test
@@ -90,16 +87,8 @@ EOF
 }
 mkdir -p "$d/run"
 
-# stats KEY: the daemon's counter KEY, after SIGUSR1 makes it log them (two
-# "stats:" lines: the resolver's, then the pool's).
-stats() {
-    local before
-    before=$(grep -c 'info: stats:' "$d/helperd.log" || true)
-    kill -USR1 "$E2E_DAEMON_PID"
-    e2e_wait_for 50 "the stats lines" sh -c "[ \$(grep -c 'info: stats:' '$d/helperd.log') -ge $((before + 2)) ]" ||
-        e2e_hard "the daemon did not log its stats"
-    grep 'info: stats:' "$d/helperd.log" | tail -n 2 | sed -n "s/.* $1=\([0-9]*\).*/\1/p" | tail -n 1
-}
+# stats KEY: the daemon's counter KEY (SIGUSR1).
+stats() { e2e_stats "$1"; }
 
 # lookups N PREFIX: N sequential getent ahostsv4 of fresh names; prints failures.
 lookups() {
