@@ -9,7 +9,7 @@ set -eu
 
 packages="build-essential autoconf automake libtool pkg-config libssl-dev libconfig-dev
 check unbound nsd openssl iproute2 util-linux knot-dnsutils ca-certificates
-clang libclang-rt-14-dev"
+clang libclang-rt-14-dev valgrind"
 
 missing=""
 for p in $packages; do

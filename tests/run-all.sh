@@ -1,6 +1,7 @@
 #!/bin/bash
 # The full test suite, as CI runs it: install the build dependencies, build
-# warning-free, run `make check`, run every fuzz target for a bounded time
+# warning-free, run `make check`, run part of it again with the daemon under
+# valgrind memcheck, run every fuzz target for a bounded time
 # (make fuzz-smoke), then build again with AddressSanitizer +
 # UndefinedBehaviorSanitizer and run `make check` once more.
 # Run as root (the end-to-end tests use network and mount namespaces).
@@ -31,12 +32,17 @@ count() { sed -n "s/^# $1: *\([0-9]*\)/\1/p" "$2" | head -n 1; }
 
 echo "== normal build: make check"
 run_build "$normal"
+echo "== the daemon under valgrind memcheck: make check-valgrind"
+(cd "$normal" && if ! make -s check-valgrind; then
+    cat tests/e2e/*.log 2>/dev/null | tail -n 200
+    exit 1
+fi)
 echo "== fuzz smoke: every parser's libFuzzer target for ${FUZZ_SECONDS:-30} s (clang)"
 (cd "$normal" && make -s fuzz-smoke FUZZ_SECONDS="${FUZZ_SECONDS:-30}")
 echo "== AddressSanitizer + UndefinedBehaviorSanitizer build: make check"
 run_build "$san" --enable-sanitizers
 pass=0 fail=0 skip=0
-for log in "$normal/test-suite.log" "$san/test-suite.log"; do
+for log in "$normal/test-suite.log" "$normal/test-suite-valgrind.log" "$san/test-suite.log"; do
     pass=$((pass + $(count PASS "$log")))
     fail=$((fail + $(count FAIL "$log") + $(count ERROR "$log")))
     skip=$((skip + $(count SKIP "$log")))

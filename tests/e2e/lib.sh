@@ -20,7 +20,9 @@
 # every change is a bind mount inside the private mount namespace.
 #
 # Inputs (environment): top_builddir (absolute; module in .libs/, daemon in
-# helperd/), SANITIZERS (yes|no), CC. Exit codes: 77 skip, 99 harness error.
+# helperd/), SANITIZERS (yes|no), CC, E2E_VALGRIND (1: run the daemon under
+# valgrind memcheck; make check-valgrind sets it). Exit codes: 77 skip, 99
+# harness error.
 
 E2E_SKIP=77
 E2E_HARD=99
@@ -32,6 +34,15 @@ E2E_STOP_DS=${E2E_STOP_DS:-100}
 # Upper bound for one command run through e2e_via (a hung lookup is a failure,
 # not a hung test suite).
 E2E_CMD_TIMEOUT=${E2E_CMD_TIMEOUT:-30}
+# Under valgrind the daemon starts and stops several times slower; it exits
+# with VALGRIND_STATUS when memcheck found an invalid access or a definite
+# leak (see e2e_stop_daemon).
+E2E_VALGRIND=${E2E_VALGRIND:-}
+E2E_VALGRIND_STATUS=97
+if [ -n "$E2E_VALGRIND" ]; then
+    E2E_READY_DS=$((E2E_READY_DS * 3))
+    E2E_STOP_DS=$((E2E_STOP_DS * 3))
+fi
 
 # Extra loopback addresses: getaddrinfo's AI_ADDRCONFIG needs an address of
 # each family other than 127.0.0.1 and ::1.
@@ -559,7 +570,14 @@ e2e_start_daemon() {
     # the new daemon's rename to replace it.
     local stale
     stale=$(stat -c %d:%i "$E2E_SOCKET" 2>/dev/null) || stale=""
-    "$E2E_DAEMON" -f -c "$conf" >>"$log" 2>&1 &
+    local wrap=()
+    if [ -n "$E2E_VALGRIND" ]; then
+        command -v valgrind >/dev/null || e2e_hard "E2E_VALGRIND set but valgrind is not installed"
+        wrap=(valgrind --quiet --error-exitcode="$E2E_VALGRIND_STATUS" --leak-check=full
+            --show-leak-kinds=definite --errors-for-leak-kinds=definite
+            --log-file="$E2E_DIR/valgrind.%p.log")
+    fi
+    "${wrap[@]}" "$E2E_DAEMON" -f -c "$conf" >>"$log" 2>&1 &
     E2E_DAEMON_PID=$!
     local i=0
     while [ ! -S "$E2E_SOCKET" ] || [ "$(stat -c %d:%i "$E2E_SOCKET" 2>/dev/null)" = "$stale" ]; do
@@ -585,6 +603,10 @@ e2e_stop_daemon() {
     E2E_DAEMON_PID=""
     case $rc in
         0 | 143) ;;
+        "$E2E_VALGRIND_STATUS")
+            [ -z "$E2E_VALGRIND" ] || cat "$E2E_DIR"/valgrind.*.log >&2
+            e2e_fail "valgrind memcheck found errors in dot-helperd (above)"
+            ;;
         *) e2e_fail "dot-helperd exited with status $rc on SIGTERM" ;;
     esac
 }
