@@ -14,9 +14,11 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
+#include "control.h"
 #include "log.h"
 #include "loop.h"
 #include "netwatch.h"
@@ -93,8 +95,30 @@ struct daemon {
     struct upstream_pool *pool;
     struct resolver *resolver;
     const struct config *cfg;
+    const char *config_path;
+    time_t config_loaded_at;
     int rc;
 };
+
+/* Reads the config file again and applies it: 0, or -errno with
+ * "FILE:LINE: message" in err and the running config untouched. Called
+ * for SIGHUP and dot-helperctl reload. */
+static int daemon_reload(struct daemon *d, char *err, size_t errlen) {
+    (void)d;
+    snprintf(err, errlen, "reloading is not supported yet; restart to apply a new config");
+    return -ENOTSUP;
+}
+
+static int control_reload(void *userdata, char *err, size_t errlen) {
+    return daemon_reload(userdata, err, errlen);
+}
+
+static void control_daemon_info(void *userdata, struct control_daemon_info *ret_info) {
+    const struct daemon *d = userdata;
+    ret_info->config_path = d->config_path;
+    ret_info->config_loaded_at = (int64_t)d->config_loaded_at;
+    ret_info->mode = d->cfg && d->cfg->mode == DOT_MODE_OPPORTUNISTIC ? "opportunistic" : "strict";
+}
 
 static void log_stats(const struct daemon *d) {
     struct resolver_stats rs;
@@ -117,7 +141,9 @@ static void log_stats(const struct daemon *d) {
 static void on_signal(int signo, void *userdata) {
     struct daemon *d = userdata;
     if (signo == SIGHUP) {
-        log_info("SIGHUP: reloading is not supported yet; restart to apply a new config");
+        char err[512];
+        if (daemon_reload(d, err, sizeof(err)) < 0)
+            log_info("SIGHUP: %s", err);
         return;
     }
     if (signo == SIGUSR1) {
@@ -225,8 +251,10 @@ int main(int argc, char **argv) {
     struct server *server = NULL;
     struct netwatch *netwatch = NULL;
     struct resolvconf *resolvconf = NULL;
-    struct daemon d = {0};
-    int listen_fd = -1;
+    struct control *control = NULL;
+    struct daemon d = {.config_path = path, .config_loaded_at = time(NULL)};
+    int listen_fd = -1, control_fd = -1;
+    uid_t control_owner = geteuid(); /* who binds the control socket */
 
     if (tls_ctx_new(cfg->ca_file, &tls, err, sizeof(err)) < 0) {
         log_error("%s", err);
@@ -237,6 +265,14 @@ int main(int argc, char **argv) {
         r = listen_fd = server_listen(cfg->socket_path);
     if (r < 0) {
         log_error("cannot listen on %s: %s", cfg->socket_path, strerror(-r));
+        goto out;
+    }
+    r = ensure_parent_dir(cfg->control_socket_path);
+    if (r >= 0)
+        r = control_fd = control_listen(cfg->control_socket_path);
+    if (r < 0) {
+        log_error("cannot listen on %s: %s", cfg->control_socket_path,
+                  r == -EADDRINUSE ? "another dot-helperd is running" : strerror(-r));
         goto out;
     }
     if (drop_privileges(cfg->user) < 0)
@@ -251,6 +287,15 @@ int main(int argc, char **argv) {
         goto out;
     }
     listen_fd = -1; /* the server owns it now */
+    static const struct control_hooks hooks = {
+        .reload = control_reload,
+        .daemon_info = control_daemon_info,
+    };
+    if (control_new(loop, control_fd, control_owner, resolver, pool, &hooks, &d, &control) < 0) {
+        log_error("start-up failed: out of resources");
+        goto out;
+    }
+    control_fd = -1; /* the control part owns it now */
     d.loop = loop;
     d.pool = pool;
     d.resolver = resolver;
@@ -270,6 +315,9 @@ int main(int argc, char **argv) {
 out:
     if (listen_fd >= 0 || server)
         server_unlink(cfg->socket_path);
+    if (control_fd >= 0 || control)
+        control_unlink(cfg->control_socket_path);
+    control_free(control);
     netwatch_free(netwatch);
     server_free(server);
     resolvconf_free(resolvconf);
@@ -277,6 +325,8 @@ out:
     upstream_pool_free(pool);
     if (listen_fd >= 0)
         close(listen_fd);
+    if (control_fd >= 0)
+        close(control_fd);
     loop_free(loop);
     tls_ctx_free(tls);
     config_free(cfg);
