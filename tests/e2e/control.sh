@@ -177,6 +177,12 @@ grep -q 'reload: reloading is not supported yet' "$d/ctl.err" &&
     ok "reload reached the daemon's callback and printed its message" ||
     fail "reload: $(cat "$d/ctl.err")"
 
+# The table again, now that counters have moved (for the log).
+ctl status
+expect "status after lookups" 0
+e2e_log "status output after lookups:"
+sed 's/^/    /' "$d/ctl.out" >&2
+
 # --- usage --------------------------------------------------------------------------
 for args in "" "bogus" "query" "query a.test -t MX" "status extra" "flush a b" "query a.test -t"; do
     # shellcheck disable=SC2086
