@@ -196,6 +196,21 @@ void cache_free(struct cache *c) {
     free(c);
 }
 
+size_t cache_flush_name(struct cache *c, const uint8_t *name) {
+    uint8_t key[DNAME_MAX_WIRE];
+    size_t n = (size_t)make_key(name, key), removed = 0;
+    /* Every type of the name: a walk of the table, as the types are not
+     * known (a flush is rare, the table small next to a lookup's cost). */
+    for (struct cache_entry *e = c->head, *next; e; e = next) {
+        next = e->next;
+        if (e->key_len == n && memcmp(e->key, key, n) == 0) {
+            entry_remove(c, e);
+            removed++;
+        }
+    }
+    return removed;
+}
+
 size_t cache_count(const struct cache *c) {
     return c->count;
 }

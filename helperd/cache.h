@@ -79,6 +79,9 @@ int cache_new(const struct cache_params *p, struct cache **ret_cache);
 void cache_free(struct cache *c);
 /* Drops every entry (answers still referenced elsewhere live on). */
 void cache_flush(struct cache *c);
+/* Drops the entries of name (wire form, any case: dname.h), every type;
+ * returns how many there were. */
+size_t cache_flush_name(struct cache *c, const uint8_t *name);
 /* New limits (reload); shrinking evicts the least recently used. The seed
  * is kept. */
 void cache_set_params(struct cache *c, const struct cache_params *p);

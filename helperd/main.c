@@ -19,6 +19,7 @@
 
 #include "config-diff.h"
 #include "config.h"
+#include "control.h"
 #include "log.h"
 #include "loop.h"
 #include "netwatch.h"
@@ -101,8 +102,22 @@ struct daemon {
     struct tls_ctx *tls;     /* for new connections; replaced when ca_file changes */
     const char *config_path; /* -c: what a reload reads */
     bool published;          /* the socket (and its query_ms link) are in place */
+    time_t config_loaded_at; /* when cfg was read, for dot-helperctl status */
     int rc;
 };
+
+static int daemon_reload(struct daemon *d, char *err, size_t errlen);
+
+static int control_reload(void *userdata, char *err, size_t errlen) {
+    return daemon_reload(userdata, err, errlen);
+}
+
+static void control_daemon_info(void *userdata, struct control_daemon_info *ret_info) {
+    const struct daemon *d = userdata;
+    ret_info->config_path = d->config_path;
+    ret_info->config_loaded_at = (int64_t)d->config_loaded_at;
+    ret_info->mode = d->cfg && d->cfg->mode == DOT_MODE_OPPORTUNISTIC ? "opportunistic" : "strict";
+}
 
 static void log_stats(const struct daemon *d) {
     struct resolver_stats rs;
@@ -181,6 +196,7 @@ static int reload_swap(struct daemon *d, struct config *next, char *err, size_t 
     /* Nothing points into cur any more: the pool keeps copies of its
      * upstreams, and every other part has been handed next. */
     d->cfg = next;
+    d->config_loaded_at = time(NULL);
     config_free(cur);
     log_info("reloaded %s: %zu upstream(s), %s mode", d->config_path, next->n_upstreams,
              next->mode == DOT_MODE_STRICT ? "strict" : "opportunistic");
@@ -322,8 +338,10 @@ int main(int argc, char **argv) {
     struct server *server = NULL;
     struct netwatch *netwatch = NULL;
     struct resolvconf *resolvconf = NULL;
-    struct daemon d = {0};
-    int listen_fd = -1;
+    struct control *control = NULL;
+    struct daemon d = {.config_path = path, .config_loaded_at = time(NULL)};
+    int listen_fd = -1, control_fd = -1;
+    uid_t control_owner = geteuid(); /* who binds the control socket */
 
     if (tls_ctx_new(cfg->ca_file, &tls, err, sizeof(err)) < 0) {
         log_error("%s", err);
@@ -334,6 +352,14 @@ int main(int argc, char **argv) {
         r = listen_fd = server_listen(cfg->socket_path);
     if (r < 0) {
         log_error("cannot listen on %s: %s", cfg->socket_path, strerror(-r));
+        goto out;
+    }
+    r = ensure_parent_dir(cfg->control_socket_path);
+    if (r >= 0)
+        r = control_fd = control_listen(cfg->control_socket_path);
+    if (r < 0) {
+        log_error("cannot listen on %s: %s", cfg->control_socket_path,
+                  r == -EADDRINUSE ? "another dot-helperd is running" : strerror(-r));
         goto out;
     }
     if (drop_privileges(cfg->user) < 0)
@@ -348,6 +374,15 @@ int main(int argc, char **argv) {
         goto out;
     }
     listen_fd = -1; /* the server owns it now */
+    static const struct control_hooks hooks = {
+        .reload = control_reload,
+        .daemon_info = control_daemon_info,
+    };
+    if (control_new(loop, control_fd, control_owner, resolver, pool, &hooks, &d, &control) < 0) {
+        log_error("start-up failed: out of resources");
+        goto out;
+    }
+    control_fd = -1; /* the control part owns it now */
     d.loop = loop;
     d.pool = pool;
     d.resolver = resolver;
@@ -374,6 +409,9 @@ int main(int argc, char **argv) {
 out:
     if (listen_fd >= 0 || server)
         server_unlink(cfg->socket_path);
+    if (control_fd >= 0 || control)
+        control_unlink(cfg->control_socket_path);
+    control_free(control);
     netwatch_free(netwatch);
     server_free(server);
     resolvconf_free(resolvconf);
@@ -381,6 +419,8 @@ out:
     upstream_pool_free(pool);
     if (listen_fd >= 0)
         close(listen_fd);
+    if (control_fd >= 0)
+        close(control_fd);
     loop_free(loop);
     tls_ctx_free(tls);
     config_free(cfg);

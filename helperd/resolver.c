@@ -49,6 +49,8 @@ struct sub {
     struct cache_answer *stale;  /* fallback when the upstreams fail */
     uint32_t ttl;
     enum search_outcome fail;
+    uint8_t source; /* enum resolver_source */
+    int upstream;   /* who answered, -1 */
 };
 
 struct resolver_job {
@@ -58,7 +60,8 @@ struct resolver_job {
     int64_t deadline; /* start + timeouts.query_ms, for every name of the search */
     resolver_cb cb;
     void *userdata;
-    struct search_conf *conf; /* a reference; NULL for reverse lookups */
+    struct resolver_trace *trace; /* NULL: not traced */
+    struct search_conf *conf;     /* a reference; NULL for reverse lookups */
     struct search_iter it;
     char cand[SEARCH_MAX_NAME];    /* the name being asked, as text */
     uint8_t qname[DNAME_MAX_WIRE]; /* the same in wire form: what is asked */
@@ -147,6 +150,10 @@ int resolver_new(struct loop *l, const struct config *cfg, struct upstream_pool 
 
 void resolver_flush(struct resolver *r) {
     cache_flush(r->cache);
+}
+
+size_t resolver_flush_name(struct resolver *r, const uint8_t *name) {
+    return cache_flush_name(r->cache, name);
 }
 
 void resolver_get_stats(const struct resolver *r, struct resolver_stats *ret_stats) {
@@ -309,8 +316,10 @@ out:
 }
 
 static void sub_finish(struct sub *s, struct cache_answer *a, uint32_t ttl,
-                       enum search_outcome fail) {
+                       enum search_outcome fail, enum resolver_source source, int upstream) {
     s->done = true;
+    s->source = a ? (uint8_t)source : RESOLVER_SOURCE_NONE;
+    s->upstream = a && source == RESOLVER_SOURCE_UPSTREAM ? upstream : -1;
     s->answer = a; /* takes the reference */
     s->ttl = ttl;
     s->fail = fail;
@@ -326,6 +335,7 @@ static void fetch_on_answer(void *userdata, int error, const struct dns_msg *m) 
     struct cache_answer *a = NULL;
     enum search_outcome fail = SEARCH_TRYAGAIN;
     uint32_t ttl = 0;
+    int by = upstream_pool_answered_by(r->pool);
     f->uq = NULL;
     if (error == 0) {
         bool has_ttl = false;
@@ -356,14 +366,14 @@ static void fetch_on_answer(void *userdata, int error, const struct dns_msg *m) 
         struct sub *s = f->waiters;
         waiter_remove(s);
         if (a) {
-            sub_finish(s, cache_answer_ref(a), ttl, fail);
+            sub_finish(s, cache_answer_ref(a), ttl, fail, RESOLVER_SOURCE_UPSTREAM, by);
         } else if (s->stale) {
             r->stats.stale_served++;
             struct cache_answer *st = s->stale;
             s->stale = NULL;
-            sub_finish(s, st, CACHE_STALE_TTL, fail);
+            sub_finish(s, st, CACHE_STALE_TTL, fail, RESOLVER_SOURCE_STALE, -1);
         } else {
-            sub_finish(s, NULL, 0, fail);
+            sub_finish(s, NULL, 0, fail, RESOLVER_SOURCE_NONE, -1);
         }
     }
     cache_answer_unref(a);
@@ -389,7 +399,7 @@ static void fetch_join(struct resolver *r, const uint8_t *name, uint16_t qtype, 
         f = calloc(1, sizeof(*f));
         if (!f) {
             if (s)
-                sub_finish(s, NULL, 0, SEARCH_TRYAGAIN);
+                sub_finish(s, NULL, 0, SEARCH_TRYAGAIN, RESOLVER_SOURCE_NONE, -1);
             return;
         }
         f->r = r;
@@ -481,11 +491,11 @@ void resolver_free(struct resolver *r) {
 static void sub_start(struct resolver_job *job, struct sub *s, uint16_t qtype) {
     struct resolver *r = job->r;
     struct cache_hit hit;
-    *s = (struct sub){.job = job, .qtype = qtype};
+    *s = (struct sub){.job = job, .qtype = qtype, .upstream = -1};
     cache_get(r->cache, job->qname, qtype, loop_now(r->loop), &hit);
     if (hit.state == CACHE_FRESH) {
         r->stats.cache_hits++;
-        sub_finish(s, hit.answer, hit.ttl, SEARCH_TRYAGAIN);
+        sub_finish(s, hit.answer, hit.ttl, SEARCH_TRYAGAIN, RESOLVER_SOURCE_CACHE, -1);
         return;
     }
     if (hit.state == CACHE_STALE && hit.failing) {
@@ -496,7 +506,7 @@ static void sub_start(struct resolver_job *job, struct sub *s, uint16_t qtype) {
             cache_refresh_failed(r->cache, job->qname, qtype, loop_now(r->loop));
             fetch_join(r, job->qname, qtype, NULL);
         }
-        sub_finish(s, hit.answer, hit.ttl, SEARCH_TRYAGAIN);
+        sub_finish(s, hit.answer, hit.ttl, SEARCH_TRYAGAIN, RESOLVER_SOURCE_STALE, -1);
         return;
     }
     s->stale = hit.answer; /* NULL on a miss */
@@ -691,6 +701,18 @@ static void job_deliver(struct resolver_job *job) {
         ipc_reply_begin(&b, r->frame, sizeof(r->frame), status, 0, NULL);
         len = ipc_reply_end(&b);
     }
+    if (job->trace) {
+        struct resolver_trace *t = job->trace;
+        snprintf(t->name, sizeof(t->name), "%s", job->cand);
+        t->n = job->n_subs;
+        for (unsigned i = 0; i < job->n_subs; i++) {
+            const struct sub *s = &job->subs[i];
+            t->q[i].qtype = s->qtype;
+            t->q[i].source = s->source;
+            t->q[i].upstream = s->upstream;
+            t->q[i].ttl = s->ttl;
+        }
+    }
     resolver_cb cb = job->cb;
     void *ud = job->userdata;
     job_free(job);
@@ -731,10 +753,17 @@ static int job_begin(struct resolver_job *job, struct resolver_job **ret_job) {
 
 int resolver_start(struct resolver *r, const struct ipc_request *req, resolver_cb cb,
                    void *userdata, struct resolver_job **ret_job) {
+    return resolver_start_traced(r, req, cb, userdata, NULL, ret_job);
+}
+
+int resolver_start_traced(struct resolver *r, const struct ipc_request *req, resolver_cb cb,
+                          void *userdata, struct resolver_trace *trace,
+                          struct resolver_job **ret_job) {
     struct resolver_job *job = calloc(1, sizeof(*job));
     if (!job)
         return -ENOMEM;
     job->r = r;
+    job->trace = trace;
     job->req = *req;
     job->cb = cb;
     job->userdata = userdata;

@@ -50,6 +50,33 @@ void resolver_free(struct resolver *r);
 
 int resolver_start(struct resolver *r, const struct ipc_request *req, resolver_cb cb,
                    void *userdata, struct resolver_job **ret_job);
+
+/* Where the answer to one question of a lookup came from. */
+enum resolver_source {
+    RESOLVER_SOURCE_NONE = 0, /* no answer (the upstreams failed) */
+    RESOLVER_SOURCE_CACHE,    /* a fresh cache entry */
+    RESOLVER_SOURCE_STALE,    /* an expired entry (serve-stale, RFC 8767) */
+    RESOLVER_SOURCE_UPSTREAM, /* an upstream, just now */
+};
+
+/* How a lookup was answered, for dot-helperctl query: the last name the
+ * search list asked and its one or two questions. */
+struct resolver_trace {
+    char name[SEARCH_MAX_NAME];
+    unsigned n; /* 0..2 */
+    struct {
+        uint16_t qtype;
+        uint8_t source; /* enum resolver_source */
+        int upstream;   /* index of the upstream (config order), -1 when none */
+        uint32_t ttl;   /* seconds left */
+    } q[2];
+};
+
+/* resolver_start(), and the lookup fills *trace (caller-owned, kept until
+ * the callback has run or the job is cancelled) just before cb is called. */
+int resolver_start_traced(struct resolver *r, const struct ipc_request *req, resolver_cb cb,
+                          void *userdata, struct resolver_trace *trace,
+                          struct resolver_job **ret_job);
 void resolver_cancel(struct resolver_job *job);
 
 /* For a reload: takes cfg (which must outlive the resolver or the next
@@ -62,4 +89,7 @@ int resolver_reload(struct resolver *r, const struct config *cfg);
 void resolver_set_search(struct resolver *r, struct search_conf *conf);
 /* Forgets every cached answer. */
 void resolver_flush(struct resolver *r);
+/* Forgets the cached answers of one name (wire form, dname.h), every type;
+ * returns how many entries went. */
+size_t resolver_flush_name(struct resolver *r, const uint8_t *name);
 void resolver_get_stats(const struct resolver *r, struct resolver_stats *ret_stats);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct tls_ctx {
     SSL_CTX *ssl_ctx;
@@ -19,6 +20,7 @@ struct tls_conn {
     SSL *ssl;
     struct tls_peer peer;
     bool auth_failed;
+    int matched_pin; /* -1: none */
     char error[256];
 };
 
@@ -91,6 +93,7 @@ int tls_conn_new(struct tls_ctx *ctx, int fd, const struct tls_peer *peer,
     if (!c)
         return -ENOMEM;
     c->peer = *peer;
+    c->matched_pin = -1;
     c->ssl = SSL_new(ctx->ssl_ctx);
     if (!c->ssl || SSL_set_fd(c->ssl, fd) != 1)
         goto fail;
@@ -141,25 +144,34 @@ int tls_spki_pin(const uint8_t *der, size_t len, uint8_t ret_pin[32]) {
     return 0;
 }
 
-static bool cert_matches_pin(X509 *cert, const struct tls_peer *peer) {
+/* The index of the pin that cert's key matches, or -1. */
+static int cert_pin_index(X509 *cert, const struct tls_peer *peer) {
     uint8_t *der = NULL;
     int len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &der);
     if (len <= 0)
-        return false;
+        return -1;
     uint8_t pin[32];
-    bool match = false;
+    int match = -1;
     if (tls_spki_pin(der, (size_t)len, pin) == 0)
-        for (size_t i = 0; i < peer->n_pins && !match; i++)
-            match = memcmp(pin, peer->pins[i], 32) == 0;
+        for (size_t i = 0; i < peer->n_pins && match < 0; i++)
+            if (memcmp(pin, peer->pins[i], 32) == 0)
+                match = (int)i;
     OPENSSL_free(der);
     return match;
 }
 
-static bool chain_has_pin(STACK_OF(X509) * chain, const struct tls_peer *peer) {
-    for (int i = 0; chain && i < sk_X509_num(chain); i++)
-        if (cert_matches_pin(sk_X509_value(chain, i), peer))
-            return true;
-    return false;
+static bool cert_matches_pin(X509 *cert, const struct tls_peer *peer) {
+    return cert_pin_index(cert, peer) >= 0;
+}
+
+/* The first pin some certificate of chain matches, or -1. */
+static int chain_pin_index(STACK_OF(X509) * chain, const struct tls_peer *peer) {
+    for (int i = 0; chain && i < sk_X509_num(chain); i++) {
+        int k = cert_pin_index(sk_X509_value(chain, i), peer);
+        if (k >= 0)
+            return k;
+    }
+    return -1;
 }
 
 /* Pins alone: the handshake proved only that the server holds the key of
@@ -207,8 +219,15 @@ static bool authenticate(struct tls_conn *c) {
     /* With a name, OpenSSL verified a chain to a trusted CA: a pin must
      * match a certificate of that verified chain, not merely one the server
      * sent along. */
-    bool ok = c->peer.auth_name ? chain_has_pin(SSL_get0_verified_chain(c->ssl), &c->peer)
-                                : pinned_chain_verifies(c);
+    bool ok;
+    if (c->peer.auth_name) {
+        c->matched_pin = chain_pin_index(SSL_get0_verified_chain(c->ssl), &c->peer);
+        ok = c->matched_pin >= 0;
+    } else {
+        ok = pinned_chain_verifies(c);
+        if (ok)
+            c->matched_pin = chain_pin_index(SSL_get_peer_cert_chain(c->ssl), &c->peer);
+    }
     if (!ok)
         snprintf(c->error, sizeof(c->error),
                  "no pinned SPKI in the certificate chain the server proved");
@@ -304,4 +323,14 @@ bool tls_conn_resumed(const struct tls_conn *c) {
 
 const char *tls_conn_version(const struct tls_conn *c) {
     return SSL_get_version(c->ssl);
+}
+
+void tls_conn_get_info(const struct tls_conn *c, struct tls_conn_info *ret_info) {
+    *ret_info = (struct tls_conn_info){.version = SSL_get_version(c->ssl), .pin = c->matched_pin};
+    /* A resumed session still carries the leaf it was made with. */
+    X509 *leaf = SSL_get0_peer_certificate(c->ssl);
+    const ASN1_TIME *t = leaf ? X509_get0_notAfter(leaf) : NULL;
+    struct tm tm;
+    if (t && ASN1_TIME_to_tm(t, &tm) == 1)
+        ret_info->not_after = (int64_t)timegm(&tm);
 }

@@ -72,5 +72,15 @@ bool tls_conn_resumed(const struct tls_conn *c);
 /* "TLSv1.3" etc. after the handshake. */
 const char *tls_conn_version(const struct tls_conn *c);
 
+/* What a finished handshake showed, for dot-helperctl status and the
+ * certificate expiry warning. */
+struct tls_conn_info {
+    const char *version; /* "TLSv1.3" etc.; static */
+    int64_t not_after;   /* the leaf certificate's notAfter, Unix seconds; 0 unknown */
+    int pin;             /* index in peer.pins of the pin that matched, -1 when none was
+                            checked (no pins, or a resumed session) */
+};
+void tls_conn_get_info(const struct tls_conn *c, struct tls_conn_info *ret_info);
+
 /* Base64 SHA-256 of a DER SubjectPublicKeyInfo, as kdig prints pins. */
 int tls_spki_pin(const uint8_t *der, size_t len, uint8_t ret_pin[32]);

@@ -270,8 +270,7 @@ void conn_fail(struct conn *c, const char *why, bool upstream_fault) {
                 up->learned_idle_ms = idle < MIN_LEARNED_IDLE_MS ? MIN_LEARNED_IDLE_MS : idle;
         }
     } else if (!plain) {
-        log_warnx("upstream %s port %u: %s", up->cfg->address, up->cfg->port, why);
-        upstream_backoff(up);
+        upstream_conn_failed(up, why, c->tls && tls_conn_auth_failed(c->tls));
     }
     struct upstream_query *moving = NULL;
     while (c->queries) {
@@ -280,6 +279,8 @@ void conn_fail(struct conn *c, const char *why, bool upstream_fault) {
                                 (c->answered || q->empty_resends < MAX_EMPTY_RESENDS));
         if (resend && !plain && !c->answered)
             q->empty_resends++;
+        if (!resend)
+            up->st.failures++; /* this try ends here */
         query_detach(q);
         q->rnext = moving;
         q->moving_resend = resend;
@@ -372,8 +373,8 @@ static void conn_deliver(struct conn *c, const uint8_t *pkt, size_t len) {
         return;
     }
     c->answered = true;
-    upstream_healthy(c->up);
-    upstream_measured(c->up, loop_now(c->pool->loop) - q->sent_at);
+    upstream_answered(c->up, loop_now(c->pool->loop) - q->sent_at,
+                      rcode_is_failure(m.rcode) || m.tc);
     log_debug("answer id %u from %s: rcode %u, %zu records", m.id, c->up->cfg->address, m.rcode,
               m.n_answers);
     if (rcode_is_failure(m.rcode) || m.tc) {
@@ -444,7 +445,7 @@ static void conn_ready(struct conn *c) {
     } else {
         log_debug("plain TCP to %s port 53 established", up->cfg->address);
     }
-    upstream_healthy(up);
+    upstream_conn_ready(up, c);
     /* A query that can't be written (out of memory) moves on alone. */
     struct upstream_query *unwritten = NULL;
     for (struct upstream_query *q = c->queries, *next; q; q = next) {

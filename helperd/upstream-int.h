@@ -52,6 +52,18 @@ struct upstream {
     int routable;            /* -1 unknown, 0 no route to it, 1 routable */
     int64_t routable_at;     /* when a "no route" was seen */
     bool warned_unauth, warned_plain;
+    /* What dot-helperctl shows (see struct upstream_info). */
+    enum upstream_state state;
+    char last_error[160];
+    struct {
+        uint64_t queries, answers, failures, validation_failures, handshakes, resumed;
+    } st;
+    uint16_t rtt_ring[UPSTREAM_RTT_RING]; /* ms, capped */
+    unsigned rtt_next, rtt_count;
+    char tls_version[16];
+    int64_t cert_not_after;
+    int pin;
+    int64_t cert_warned_at; /* loop ms of the last expiry warning; INT64_MIN: never */
 };
 
 struct conn {
@@ -125,6 +137,8 @@ struct upstream_pool {
     void (*on_warm)(void *);
     void *warm_userdata;
     struct upstream_stats stats;
+    struct loop_timer cert_timer; /* the certificate expiry check */
+    int answered_by;              /* see upstream_pool_answered_by() */
 };
 
 #define CONN_OF_IO(io)   ((struct conn *)((char *)(io)-offsetof(struct conn, io)))
@@ -150,6 +164,12 @@ int query_write(struct upstream_query *q);
 /* upstream.c */
 void query_finish(struct upstream_query *q, int error, const struct dns_msg *msg);
 void query_next_try(struct upstream_query *q, int error);
-void upstream_backoff(struct upstream *up);
-void upstream_healthy(struct upstream *up);
-void upstream_measured(struct upstream *up, int64_t rtt);
+/* What a connection reports about its upstream; upstream.c decides what
+ * follows (health, backoff, the log line of a state change). */
+/* The connection is set up (TCP, and TLS unless plain). */
+void upstream_conn_ready(struct upstream *up, struct conn *c);
+/* It failed through the upstream's fault (not a server's ordinary close);
+ * validation: the certificate or pin check failed. */
+void upstream_conn_failed(struct upstream *up, const char *why, bool validation);
+/* An answer to a query sent rtt ms before; failed: SERVFAIL-like. */
+void upstream_answered(struct upstream *up, int64_t rtt, bool failed);

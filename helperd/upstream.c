@@ -20,7 +20,9 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -55,14 +57,22 @@ static void query_free(struct upstream_query *q) {
 }
 
 void query_finish(struct upstream_query *q, int error, const struct dns_msg *msg) {
+    struct upstream_pool *p = q->pool;
     upstream_cb cb = q->cb;
     void *ud = q->userdata;
+    int by = !error && q->conn ? (int)q->conn->up->index : -1;
     if (error)
-        q->pool->stats.failures++;
+        p->stats.failures++;
     else
-        q->pool->stats.answers++;
+        p->stats.answers++;
     query_free(q);
+    p->answered_by = by;
     cb(ud, error, msg);
+    p->answered_by = -1;
+}
+
+int upstream_pool_answered_by(const struct upstream_pool *p) {
+    return p->answered_by;
 }
 
 void upstream_query_cancel(struct upstream_query *q) {
@@ -78,7 +88,7 @@ static void upstream_on_probe(struct loop_timer *t) {
         conn_open(up, false);
 }
 
-void upstream_backoff(struct upstream *up) {
+static void upstream_backoff(struct upstream *up) {
     struct upstream_pool *p = up->pool;
     if (up->retired)
         return; /* never used again: nothing to probe */
@@ -89,10 +99,89 @@ void upstream_backoff(struct upstream *up) {
     loop_timer_at(p->loop, &up->probe_timer, up->backoff_until, upstream_on_probe);
 }
 
-void upstream_healthy(struct upstream *up) {
+static void upstream_healthy(struct upstream *up) {
     up->backoff_ms = 0;
     up->backoff_until = 0;
     loop_timer_cancel(up->pool->loop, &up->probe_timer);
+}
+
+/* The one log line of a change to "up". */
+static void upstream_now_up(struct upstream *up, const char *how) {
+    if (up->state != UPSTREAM_UP)
+        log_info("upstream %s port %u: up (%s)", up->cfg->address, up->cfg->port, how);
+    up->state = UPSTREAM_UP;
+    upstream_healthy(up);
+}
+
+/* Warns once a day while the last certificate seen expires within
+ * UPSTREAM_CERT_WARN_S: an administrator learns of it before strict mode
+ * starts refusing the server. */
+static void upstream_check_cert(struct upstream *up) {
+    int64_t now = loop_now(up->pool->loop);
+    if (up->cert_not_after == 0)
+        return;
+    int64_t left = up->cert_not_after - (int64_t)time(NULL);
+    if (left > UPSTREAM_CERT_WARN_S)
+        return;
+    if (up->cert_warned_at != INT64_MIN && now - up->cert_warned_at < 86400 * 1000LL)
+        return;
+    up->cert_warned_at = now;
+    char when[32] = "?";
+    time_t t = (time_t)up->cert_not_after;
+    struct tm tm;
+    if (gmtime_r(&t, &tm))
+        strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
+    if (left <= 0)
+        log_warnx("upstream %s port %u: certificate expired on %s", up->cfg->address, up->cfg->port,
+                  when);
+    else
+        log_warnx("upstream %s port %u: certificate expires on %s, in %lld day(s)",
+                  up->cfg->address, up->cfg->port, when, (long long)(left / 86400));
+}
+
+#define CERT_CHECK_MS (3600 * 1000)
+
+static void pool_on_cert_timer(struct loop_timer *t) {
+    struct upstream_pool *p =
+        (struct upstream_pool *)((char *)t - offsetof(struct upstream_pool, cert_timer));
+    for (size_t i = 0; i < p->n_ups; i++)
+        upstream_check_cert(p->ups[i]);
+    loop_timer_at(p->loop, &p->cert_timer, loop_now(p->loop) + CERT_CHECK_MS, pool_on_cert_timer);
+}
+
+void upstream_conn_ready(struct upstream *up, struct conn *c) {
+    if (c->tls) {
+        struct tls_conn_info ti;
+        tls_conn_get_info(c->tls, &ti);
+        bool resumed = tls_conn_resumed(c->tls);
+        snprintf(up->tls_version, sizeof(up->tls_version), "%s", ti.version);
+        if (ti.not_after)
+            up->cert_not_after = ti.not_after;
+        if (!resumed)
+            up->pin = ti.pin; /* a resumed session keeps the pin it was made with */
+        up->st.handshakes++;
+        up->st.resumed += resumed;
+        if (tls_conn_auth_failed(c->tls)) /* opportunistic: goes on unauthenticated */
+            up->st.validation_failures++;
+        upstream_check_cert(up);
+    }
+    upstream_now_up(up, c->tls ? up->tls_version : "plain TCP port 53");
+}
+
+void upstream_conn_failed(struct upstream *up, const char *why, bool validation) {
+    snprintf(up->last_error, sizeof(up->last_error), "%s", why);
+    up->st.validation_failures += validation;
+    upstream_backoff(up);
+    /* One line per change of state; the failures of the probes that
+     * follow say nothing new above debug. */
+    if (up->state != UPSTREAM_BACKOFF)
+        log_warnx("upstream %s port %u: %s%s; down, next try in %u s", up->cfg->address,
+                  up->cfg->port, why, validation ? " (validation failure)" : "",
+                  up->backoff_ms / 1000);
+    else
+        log_debug("upstream %s port %u: %s; still down, next try in %u s", up->cfg->address,
+                  up->cfg->port, why, up->backoff_ms / 1000);
+    up->state = UPSTREAM_BACKOFF;
 }
 
 /* Can a packet to this upstream leave the host at all? A connected UDP
@@ -124,9 +213,20 @@ static bool upstream_routable(struct upstream *up) {
     return up->routable == 1;
 }
 
-void upstream_measured(struct upstream *up, int64_t rtt) {
+static void upstream_measured(struct upstream *up, int64_t rtt) {
     unsigned ms = rtt < 1 ? 1 : rtt > 60000 ? 60000 : (unsigned)rtt;
     up->srtt_ms = up->srtt_ms ? (7 * up->srtt_ms + ms) / 8 : ms;
+}
+
+void upstream_answered(struct upstream *up, int64_t rtt, bool failed) {
+    up->st.answers++;
+    up->st.failures += failed;
+    up->rtt_ring[up->rtt_next] = (uint16_t)(rtt < 0 ? 0 : rtt > 60000 ? 60000 : rtt);
+    up->rtt_next = (up->rtt_next + 1) % UPSTREAM_RTT_RING;
+    if (up->rtt_count < UPSTREAM_RTT_RING)
+        up->rtt_count++;
+    upstream_measured(up, rtt);
+    upstream_now_up(up, up->tls_version[0] ? up->tls_version : "plain TCP port 53");
 }
 
 static bool upstream_usable(struct upstream *up) {
@@ -187,6 +287,8 @@ static void query_on_timer(struct loop_timer *t) {
     struct conn *c = q->conn;
     if (c && q->written && c->up->srtt_ms)
         upstream_measured(c->up, loop_now(q->pool->loop) - q->sent_at);
+    if (c)
+        c->up->st.failures++;
     query_detach(q);
     query_next_try(q, -ETIMEDOUT);
 }
@@ -224,9 +326,11 @@ void query_next_try(struct upstream_query *q, int error) {
             continue;
         }
         conn_attach(c, q);
+        p->ups[i]->st.queries++;
         int w = c->state == CONN_READY ? query_write(q) : 0;
         if (w < 0) {
             query_detach(q);
+            p->ups[i]->st.failures++;
             error = w;
             /* The server has not read what we sent for a long while. */
             if (w == -ENOBUFS)
@@ -312,6 +416,8 @@ static int upstream_new(struct upstream_pool *p, const struct config_upstream *u
     up->pool = p;
     up->cfg = &up->conf;
     up->routable = -1;
+    up->pin = -1;
+    up->cert_warned_at = INT64_MIN;
     up->peer = (struct tls_peer){
         .auth_name = up->conf.auth_name,
         .pins = (const uint8_t(*)[32])up->conf.pins,
@@ -376,6 +482,8 @@ int upstream_pool_new(struct loop *l, const struct config *cfg, struct tls_ctx *
         p->ups[i]->index = (unsigned)i;
         p->n_ups = i + 1;
     }
+    p->answered_by = -1;
+    loop_timer_at(l, &p->cert_timer, loop_now(l) + CERT_CHECK_MS, pool_on_cert_timer);
     pool_prewarm(p);
     *ret_pool = p;
     return 0;
@@ -393,6 +501,7 @@ void upstream_pool_free(struct upstream_pool *p) {
         upstream_destroy(up);
     }
     loop_timer_cancel(p->loop, &p->warm_timer);
+    loop_timer_cancel(p->loop, &p->cert_timer);
     free(p);
 }
 
@@ -519,4 +628,56 @@ void upstream_pool_network_changed(struct upstream_pool *p) {
 
 void upstream_pool_stats(const struct upstream_pool *p, struct upstream_stats *ret_stats) {
     *ret_stats = p->stats;
+}
+
+size_t upstream_pool_count(const struct upstream_pool *p) {
+    return p->n_ups;
+}
+
+static int cmp_u16(const void *a, const void *b) {
+    return (int)*(const uint16_t *)a - (int)*(const uint16_t *)b;
+}
+
+int upstream_pool_info(const struct upstream_pool *p, size_t i, struct upstream_info *ret_info) {
+    if (i >= p->n_ups)
+        return -ENOENT;
+    const struct upstream *up = p->ups[i];
+    int64_t now = loop_now(p->loop);
+    struct upstream_info *o = ret_info;
+    *o = (struct upstream_info){
+        .address = up->cfg->address,
+        .port = up->cfg->port,
+        .auth_name = up->cfg->auth_name,
+        .n_pins = up->cfg->n_pins,
+        .state = up->state,
+        .srtt_ms = up->srtt_ms,
+        .rtt_samples = up->rtt_count,
+        .connections_open = up->n_conns,
+        .queries = up->st.queries,
+        .answers = up->st.answers,
+        .failures = up->st.failures,
+        .validation_failures = up->st.validation_failures,
+        .handshakes = up->st.handshakes,
+        .resumed = up->st.resumed,
+        .cert_not_after = up->cert_not_after,
+        .pin = up->pin,
+    };
+    if (up->routable == 0)
+        o->state = UPSTREAM_UNROUTABLE;
+    else if (up->backoff_until > now) {
+        o->state = UPSTREAM_BACKOFF;
+        o->backoff_left_ms = up->backoff_until - now;
+    } else if (o->state == UPSTREAM_BACKOFF)
+        o->state = UPSTREAM_UNKNOWN; /* backoff over, not tried again yet */
+    snprintf(o->last_error, sizeof(o->last_error), "%s", up->last_error);
+    snprintf(o->tls_version, sizeof(o->tls_version), "%s", up->tls_version);
+    if (up->rtt_count) {
+        /* Nearest rank over a sorted copy of the ring. */
+        uint16_t v[UPSTREAM_RTT_RING];
+        memcpy(v, up->rtt_ring, up->rtt_count * sizeof(v[0]));
+        qsort(v, up->rtt_count, sizeof(v[0]), cmp_u16);
+        o->rtt_p50_ms = v[(up->rtt_count * 50 + 99) / 100 - 1];
+        o->rtt_p99_ms = v[(up->rtt_count * 99 + 99) / 100 - 1];
+    }
+    return 0;
 }

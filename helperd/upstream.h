@@ -46,6 +46,40 @@ struct upstream_stats {
     uint64_t plain_fallbacks;  /* opportunistic: plain TCP connections opened */
 };
 
+/* One upstream as dot-helperctl shows it. */
+enum upstream_state {
+    UPSTREAM_UNKNOWN = 0, /* not tried yet */
+    UPSTREAM_UP,          /* the last connection was set up (or answered) */
+    UPSTREAM_BACKOFF,     /* failed: used again after backoff_left_ms */
+    UPSTREAM_UNROUTABLE,  /* no route to it: not used */
+};
+
+/* Answer times kept per upstream for the percentiles. */
+#define UPSTREAM_RTT_RING 128
+/* A certificate that expires within this is warned about, once a day. */
+#define UPSTREAM_CERT_WARN_S (14 * 86400)
+
+struct upstream_info {
+    const char *address; /* as configured; valid while the pool lives */
+    uint16_t port;
+    const char *auth_name; /* NULL when pins only */
+    size_t n_pins;
+    enum upstream_state state;
+    int64_t backoff_left_ms;                      /* UPSTREAM_BACKOFF: until the next try */
+    char last_error[160];                         /* why it last went down; "" when never */
+    unsigned srtt_ms;                             /* smoothed answer time, 0 unknown */
+    unsigned rtt_p50_ms, rtt_p99_ms, rtt_samples; /* over the last UPSTREAM_RTT_RING answers */
+    uint64_t connections_open;                    /* now */
+    uint64_t queries;                             /* tries sent to it */
+    uint64_t answers;
+    uint64_t failures;            /* tries that ended without a usable answer */
+    uint64_t validation_failures; /* handshakes whose certificate or pin check failed */
+    uint64_t handshakes, resumed;
+    char tls_version[16];   /* of the last handshake; "" before */
+    int64_t cert_not_after; /* the leaf's notAfter, Unix seconds; 0 unknown */
+    int pin;                /* index of the spki_pins entry that matched last, -1 none */
+};
+
 int upstream_pool_new(struct loop *l, const struct config *cfg, struct tls_ctx *tls,
                       struct upstream_pool **ret_pool);
 /* Cancels (no callbacks) every query still pending, closes every connection. */
@@ -74,6 +108,12 @@ int upstream_query_start(struct upstream_pool *p, const uint8_t *qname, uint16_t
 void upstream_query_cancel(struct upstream_query *q);
 
 void upstream_pool_stats(const struct upstream_pool *p, struct upstream_stats *ret_stats);
+size_t upstream_pool_count(const struct upstream_pool *p);
+/* The i-th upstream (config order); 0 or -ENOENT. */
+int upstream_pool_info(const struct upstream_pool *p, size_t i, struct upstream_info *ret_info);
+/* Inside an upstream_cb with an answer: the index of the upstream that
+ * answered; -1 elsewhere. */
+int upstream_pool_answered_by(const struct upstream_pool *p);
 
 /* Calls on_warm(userdata) once, from the loop, when every connection that
  * prewarm opened at start has finished its handshake or failed (bounded by

@@ -400,6 +400,26 @@ START_TEST(cache_entry_footprint_is_small) {
 }
 END_TEST
 
+START_TEST(cache_flush_name_drops_every_type_of_that_name_only) {
+    struct cache *c = new_cache(&defaults);
+    put_ok(c, "www.example.org", 1, 300, 0);
+    put_ok(c, "example.org", 2, 300, 0);
+    put_ok(c, "www.example.org.other", 3, 300, 0);
+    struct cache_answer *a6 = ok_answer("www.example.org", 4, 300);
+    ck_assert_int_eq(cache_put(c, W("www.example.org"), T_AAAA, a6, 300, 0), 0);
+    cache_answer_unref(a6);
+    ck_assert_uint_eq(cache_count(c), 4);
+    ck_assert_uint_eq(cache_flush_name(c, W("WWW.Example.ORG.")), 2);
+    ck_assert_uint_eq(cache_count(c), 2);
+    ck_assert_int_eq(state_of(c, "www.example.org", T_A, 1), CACHE_MISS);
+    ck_assert_int_eq(state_of(c, "www.example.org", T_AAAA, 1), CACHE_MISS);
+    ck_assert_int_eq(state_of(c, "example.org", T_A, 1), CACHE_FRESH);
+    ck_assert_int_eq(state_of(c, "www.example.org.other", T_A, 1), CACHE_FRESH);
+    ck_assert_uint_eq(cache_flush_name(c, W("absent.example")), 0);
+    cache_free(c);
+}
+END_TEST
+
 int main(void) {
     const struct check_case cases[] = {
         CHECK_CASE(cache_answer_keeps_names_aliases_and_addresses),
@@ -417,6 +437,7 @@ int main(void) {
         CHECK_CASE(cache_stale_window_serves_expired_entries),
         CHECK_CASE(cache_stale_after_failed_refresh_is_served_at_once),
         CHECK_CASE(cache_flush_drops_everything_but_held_answers_live),
+        CHECK_CASE(cache_flush_name_drops_every_type_of_that_name_only),
         CHECK_CASE(cache_expired_entries_are_reaped_from_the_cold_end),
         CHECK_CASE(cache_every_octet_in_a_label_is_a_key_of_its_own),
         CHECK_CASE(cache_entry_footprint_is_small),

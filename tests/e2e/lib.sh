@@ -264,14 +264,15 @@ keyUsage = critical, keyCertSign, cRLSign
 subjectKeyIdentifier = hash
 EOF
     openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-        -config "$d/$name.cnf" -keyout "$d/$name.key" -out "$d/$name.pem" -days 2 \
+        -config "$d/$name.cnf" -keyout "$d/$name.key" -out "$d/$name.pem" -days 60 \
         >"$d/openssl.out" 2>&1 || { cat "$d/openssl.out" >&2; e2e_hard "openssl: cannot make CA $name"; }
 }
 
-# e2e_make_cert CA NAME HOST: $E2E_DIR/NAME.key + NAME.pem, a server certificate
-# for DNS:HOST signed by CA.
+# e2e_make_cert CA NAME HOST [DAYS]: $E2E_DIR/NAME.key + NAME.pem, a server
+# certificate for DNS:HOST signed by CA, valid from now for DAYS days (default
+# 30: longer than the daemon's 14-day expiry warning).
 e2e_make_cert() {
-    local ca=$1 name=$2 host=$3 d=$E2E_DIR
+    local ca=$1 name=$2 host=$3 days=${4:-30} d=$E2E_DIR
     cat >"$d/$name.cnf" <<EOF
 [req]
 distinguished_name = dn
@@ -289,7 +290,7 @@ EOF
     { openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
         -config "$d/$name.cnf" -keyout "$d/$name.key" -out "$d/$name.csr" &&
         openssl x509 -req -in "$d/$name.csr" -CA "$d/$ca.pem" -CAkey "$d/$ca.key" \
-            -set_serial "0x$(openssl rand -hex 8)" -days 2 \
+            -set_serial "0x$(openssl rand -hex 8)" -days "$days" \
             -extfile "$d/$name.cnf" -extensions leaf_ext -out "$d/$name.pem"; } \
         >"$d/openssl.out" 2>&1 || { cat "$d/openssl.out" >&2; e2e_hard "openssl: cannot make certificate $name"; }
 }
