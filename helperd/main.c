@@ -5,14 +5,11 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <grp.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -20,6 +17,7 @@
 #include "log.h"
 #include "loop.h"
 #include "netwatch.h"
+#include "privdrop.h"
 #include "resolvconf.h"
 #include "resolver.h"
 #include "server.h"
@@ -58,34 +56,6 @@ static void notify_ready(void) {
     sendto(fd, msg, sizeof(msg) - 1, MSG_NOSIGNAL, (const struct sockaddr *)&sa,
            (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n));
     close(fd);
-}
-
-/* Gives up root for the configured user once the sockets are bound. */
-static int drop_privileges(const char *user) {
-    if (geteuid() != 0 || !user || strcmp(user, "root") == 0)
-        return 0;
-    struct passwd *pw = getpwnam(user);
-    if (!pw) {
-        log_error("user %s does not exist", user);
-        return -ESRCH;
-    }
-    if (setgroups(0, NULL) < 0 || setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0) {
-        log_warn("cannot switch to user %s", user);
-        return -EPERM;
-    }
-    return 0;
-}
-
-static int ensure_parent_dir(const char *path) {
-    char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
-    snprintf(dir, sizeof(dir), "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (!slash || slash == dir)
-        return 0;
-    *slash = '\0';
-    if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-        return -errno;
-    return 0;
 }
 
 struct daemon {
@@ -232,15 +202,30 @@ int main(int argc, char **argv) {
         log_error("%s", err);
         goto out;
     }
-    int r = ensure_parent_dir(cfg->socket_path);
-    if (r >= 0)
-        r = listen_fd = server_listen(cfg->socket_path);
+    /* As root, the sockets' directories become the user's before anything
+     * is bound, so that after the switch the daemon can still publish its
+     * sockets (renamed into place once warm) and remove them at exit. */
+    struct priv_user user;
+    const char *const sockets[] = {cfg->socket_path, cfg->control_socket_path};
+    int switching = priv_lookup(cfg->user, &user, err, sizeof(err));
+    if (switching < 0 ||
+        priv_prepare_dirs(sockets, 2, switching ? &user : NULL, err, sizeof(err)) < 0) {
+        log_error("%s", err);
+        goto out;
+    }
+    int r = listen_fd = server_listen(cfg->socket_path);
     if (r < 0) {
         log_error("cannot listen on %s: %s", cfg->socket_path, strerror(-r));
         goto out;
     }
-    if (drop_privileges(cfg->user) < 0)
-        goto out;
+    if (switching) {
+        if (priv_drop(&user, err, sizeof(err)) < 0) {
+            log_error("%s", err);
+            goto out;
+        }
+        log_info("running as user %s (uid %u, gid %u) with no capabilities", user.name,
+                 (unsigned)user.uid, (unsigned)user.gid);
+    }
     static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2, 0};
     if (loop_new(&loop) < 0 || loop_signals(loop, sigs, on_signal, &d) < 0 ||
         upstream_pool_new(loop, cfg, tls, &pool) < 0 ||
