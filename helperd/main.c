@@ -126,6 +126,33 @@ static void on_warm(void *userdata) {
     notify_ready();
 }
 
+/* The one line that says what this daemon is and whom it will ask:
+ * addresses, ports and names to authenticate, never a query name. */
+static void log_startup(const struct config *cfg, const char *path) {
+    char ups[1600];
+    size_t off = 0;
+    ups[0] = '\0';
+    for (size_t i = 0; i < cfg->n_upstreams && off < sizeof(ups); i++) {
+        const struct config_upstream *u = &cfg->upstreams[i];
+        bool v6 = strchr(u->address, ':') != NULL;
+        char pins[32] = "";
+        if (u->n_pins)
+            snprintf(pins, sizeof(pins), ", %zu pin(s)", u->n_pins);
+        int n = snprintf(ups + off, sizeof(ups) - off, "%s%s%s%s:%u (%s%s)", i ? ", " : "",
+                         v6 ? "[" : "", u->address, v6 ? "]" : "", (unsigned)u->port,
+                         u->auth_name ? u->auth_name : "no name", pins);
+        if (n < 0)
+            break;
+        off += (size_t)n;
+    }
+    log_info("dot-helperd %s starting: %s mode, %s selection, config %s, upstreams %s",
+             PACKAGE_VERSION, cfg->mode == DOT_MODE_STRICT ? "strict" : "opportunistic",
+             cfg->selection == DOT_SELECT_ORDERED       ? "ordered"
+             : cfg->selection == DOT_SELECT_ROUND_ROBIN ? "round_robin"
+                                                        : "fastest",
+             path, ups);
+}
+
 static void on_search_list(void *userdata, struct search_conf *conf) {
     resolver_set_search(userdata, conf);
 }
@@ -184,6 +211,7 @@ int main(int argc, char **argv) {
 
     log_init("dot-helperd", foreground);
     log_set_level(cfg->log_level);
+    log_startup(cfg, path);
     /* OpenSSL writes to sockets without MSG_NOSIGNAL. */
     signal(SIGPIPE, SIG_IGN);
 

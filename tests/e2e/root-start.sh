@@ -123,6 +123,8 @@ no_privileges "missing directory" "$pid"
 [ "$(field "$pid" NoNewPrivs)" = 1 ] || fail "missing directory: NoNewPrivs is not 1"
 grep -q "running as user nobody (uid $uid, gid $gid) with no capabilities" "$d/helperd.log" ||
     fail "missing directory: no 'running as user nobody' line in the log"
+grep -q "starting: strict mode, ordered selection, config $d/helperd.conf, upstreams 127\.0\.0\.1:853 (dns\.test)" \
+    "$d/helperd.log" || fail "missing directory: no start-up line with the upstreams"
 stop "missing directory"
 
 # --- 2. a directory left by an earlier start as root --------------------------------
