@@ -37,8 +37,9 @@ static void usage(FILE *f) {
             CONFIG_DEFAULT_PATH);
 }
 
-/* Tells systemd (Type=notify) we are ready, without linking libsystemd. */
-static void notify_ready(void) {
+/* Tells the service manager (Type=notify) a state, "READY=1" or
+ * "STOPPING=1" (sd_notify(3)), without linking libsystemd. */
+static void notify_state(const char *state) {
     const char *path = getenv("NOTIFY_SOCKET");
     if (!path || (path[0] != '/' && path[0] != '@'))
         return;
@@ -52,8 +53,7 @@ static void notify_ready(void) {
     int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return;
-    static const char msg[] = "READY=1";
-    sendto(fd, msg, sizeof(msg) - 1, MSG_NOSIGNAL, (const struct sockaddr *)&sa,
+    sendto(fd, state, strlen(state), MSG_NOSIGNAL, (const struct sockaddr *)&sa,
            (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n));
     close(fd);
 }
@@ -99,7 +99,10 @@ static void on_signal(int signo, void *userdata) {
         log_info("cache flushed");
         return;
     }
-    log_info("signal %d: shutting down", signo);
+    /* Stop at once: lookups in flight are told to try again on the way
+     * out (server_free), so nothing waits for an upstream now. */
+    log_info("%s: shutting down", signo == SIGTERM ? "SIGTERM" : "SIGINT");
+    notify_state("STOPPING=1");
     loop_quit(d->loop);
 }
 
@@ -123,7 +126,7 @@ static void on_warm(void *userdata) {
     log_info("dot-helperd %s ready on %s with %zu upstream(s), %s mode", PACKAGE_VERSION,
              d->cfg->socket_path, d->cfg->n_upstreams,
              d->cfg->mode == DOT_MODE_STRICT ? "strict" : "opportunistic");
-    notify_ready();
+    notify_state("READY=1");
 }
 
 /* The one line that says what this daemon is and whom it will ask:
