@@ -113,15 +113,19 @@ static bool usable_by(const struct stat *st, const struct priv_user *u) {
 
 static int prepare_dir(const char *dir, const char *const *paths, size_t n,
                        const struct priv_user *u, char *err, size_t errlen) {
+    /* As root, a symbolic link in the last place could point anywhere. */
+    int flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | (u ? O_NOFOLLOW : 0);
     bool created = false;
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    int fd = open(dir, flags);
     if (fd < 0 && errno == ENOENT) {
-        if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
-            snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
-            return -errno;
+        if (mkdir(dir, 0755) == 0)
+            created = true; /* only then is it ours without a look inside */
+        else if (errno != EEXIST) {
+            int e = errno;
+            snprintf(err, errlen, "cannot create %s: %s", dir, strerror(e));
+            return -e;
         }
-        created = true;
-        fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        fd = open(dir, flags);
     }
     if (fd < 0) {
         int e = errno;
