@@ -4,17 +4,36 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
+#include <unistd.h>
 
 static enum log_level current_level = LOG_LEVEL_INFO;
 static int use_stderr = 1;
+static bool stderr_is_journal;
+
+/* systemd sets JOURNAL_STREAM=DEV:INO for a service whose stderr goes to the
+ * journal; a child whose stderr was redirected since inherits the variable,
+ * so the descriptor itself must still be that stream. */
+static bool journal_stream(void) {
+    const char *e = getenv("JOURNAL_STREAM");
+    unsigned long long dev, ino;
+    char end;
+    struct stat st;
+    if (!e || sscanf(e, "%llu:%llu%c", &dev, &ino, &end) != 2 || fstat(STDERR_FILENO, &st) < 0)
+        return false;
+    return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
 
 void log_init(const char *ident, int to_stderr) {
     use_stderr = to_stderr;
-    if (!to_stderr)
+    if (to_stderr)
+        stderr_is_journal = journal_stream();
+    else
         openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
 
@@ -39,11 +58,16 @@ int log_level_parse(const char *s, enum log_level *ret) {
 static void vlog(enum log_level level, const char *suffix, const char *fmt, va_list ap) {
     static const int prio[] = {LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG};
     static const char *const tag[] = {"error", "warning", "info", "debug"};
-    char msg[1024];
+    char msg[2048];
     if (level > current_level)
         return;
     vsnprintf(msg, sizeof(msg), fmt, ap);
-    if (use_stderr)
+    for (char *p = msg; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = '?';
+    if (use_stderr && stderr_is_journal)
+        fprintf(stderr, "<%d>%s%s%s\n", prio[level], msg, suffix ? ": " : "", suffix ? suffix : "");
+    else if (use_stderr)
         fprintf(stderr, "dot-helperd: %s: %s%s%s\n", tag[level], msg, suffix ? ": " : "",
                 suffix ? suffix : "");
     else

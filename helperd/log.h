@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * log.h: the daemon's only way to say something. To stderr in the
- * foreground (-f), to syslog otherwise. Query names are logged at debug only.
+ * log.h: the daemon's only way to say something. In the foreground (-f) to
+ * stderr: as "<N>message" with the syslog priority N (sd-daemon(3)) when
+ * stderr is the journal (JOURNAL_STREAM names its device and inode), else as
+ * "dot-helperd: level: message" for a terminal or a file. Without -f to
+ * syslog (facility daemon). Control characters in a message are written as
+ * '?', so one call is one line. Query names are logged at debug only.
  */
 #pragma once
 
@@ -12,6 +16,7 @@ enum log_level {
     LOG_LEVEL_DEBUG = 3,
 };
 
+/* to_stderr: -f. Decides once between the three outputs above. */
 void log_init(const char *ident, int to_stderr);
 void log_set_level(enum log_level level);
 enum log_level log_get_level(void);

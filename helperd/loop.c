@@ -242,7 +242,9 @@ int loop_run(struct loop *l) {
             return -errno;
         }
         l->now = mono_ms();
-        for (int i = 0; i < n; i++) {
+        /* After loop_quit() nothing more is dispatched: a shutdown does not
+         * accept the client whose event comes later in the same batch. */
+        for (int i = 0; i < n && !l->quit; i++) {
             struct loop_io *io = evs[i].data.ptr;
             if (io->fd >= 0) /* unregistered by an earlier callback of this batch */
                 io->cb(io, evs[i].events);

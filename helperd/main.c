@@ -5,14 +5,11 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <grp.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,6 +20,7 @@
 #include "log.h"
 #include "loop.h"
 #include "netwatch.h"
+#include "privdrop.h"
 #include "resolvconf.h"
 #include "resolver.h"
 #include "server.h"
@@ -62,34 +60,6 @@ static void notify_state(const char *state) {
     sendto(fd, state, strlen(state), MSG_NOSIGNAL, (const struct sockaddr *)&sa,
            (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n));
     close(fd);
-}
-
-/* Gives up root for the configured user once the sockets are bound. */
-static int drop_privileges(const char *user) {
-    if (geteuid() != 0 || !user || strcmp(user, "root") == 0)
-        return 0;
-    struct passwd *pw = getpwnam(user);
-    if (!pw) {
-        log_error("user %s does not exist", user);
-        return -ESRCH;
-    }
-    if (setgroups(0, NULL) < 0 || setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0) {
-        log_warn("cannot switch to user %s", user);
-        return -EPERM;
-    }
-    return 0;
-}
-
-static int ensure_parent_dir(const char *path) {
-    char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
-    snprintf(dir, sizeof(dir), "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (!slash || slash == dir)
-        return 0;
-    *slash = '\0';
-    if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-        return -errno;
-    return 0;
 }
 
 struct daemon {
@@ -241,7 +211,10 @@ static void on_signal(int signo, void *userdata) {
         log_info("cache flushed");
         return;
     }
-    log_info("signal %d: shutting down", signo);
+    /* Stop at once: lookups in flight are told to try again on the way
+     * out (server_free), so nothing waits for an upstream now. */
+    log_info("%s: shutting down", signo == SIGTERM ? "SIGTERM" : "SIGINT");
+    notify_state("STOPPING=1");
     loop_quit(d->loop);
 }
 
@@ -267,6 +240,33 @@ static void on_warm(void *userdata) {
              d->cfg->mode == DOT_MODE_STRICT ? "strict" : "opportunistic");
     d->published = true;
     notify_state("READY=1");
+}
+
+/* The one line that says what this daemon is and whom it will ask:
+ * addresses, ports and names to authenticate, never a query name. */
+static void log_startup(const struct config *cfg, const char *path) {
+    char ups[1600];
+    size_t off = 0;
+    ups[0] = '\0';
+    for (size_t i = 0; i < cfg->n_upstreams && off < sizeof(ups); i++) {
+        const struct config_upstream *u = &cfg->upstreams[i];
+        bool v6 = strchr(u->address, ':') != NULL;
+        char pins[32] = "";
+        if (u->n_pins)
+            snprintf(pins, sizeof(pins), ", %zu pin(s)", u->n_pins);
+        int n = snprintf(ups + off, sizeof(ups) - off, "%s%s%s%s:%u (%s%s)", i ? ", " : "",
+                         v6 ? "[" : "", u->address, v6 ? "]" : "", (unsigned)u->port,
+                         u->auth_name ? u->auth_name : "no name", pins);
+        if (n < 0)
+            break;
+        off += (size_t)n;
+    }
+    log_info("dot-helperd %s starting: %s mode, %s selection, config %s, upstreams %s",
+             PACKAGE_VERSION, cfg->mode == DOT_MODE_STRICT ? "strict" : "opportunistic",
+             cfg->selection == DOT_SELECT_ORDERED       ? "ordered"
+             : cfg->selection == DOT_SELECT_ROUND_ROBIN ? "round_robin"
+                                                        : "fastest",
+             path, ups);
 }
 
 static void on_search_list(void *userdata, struct search_conf *conf) {
@@ -327,6 +327,7 @@ int main(int argc, char **argv) {
 
     log_init("dot-helperd", foreground);
     log_set_level(cfg->log_level);
+    log_startup(cfg, path);
     /* OpenSSL writes to sockets without MSG_NOSIGNAL. */
     signal(SIGPIPE, SIG_IGN);
 
@@ -347,23 +348,36 @@ int main(int argc, char **argv) {
         log_error("%s", err);
         goto out;
     }
-    int r = ensure_parent_dir(cfg->socket_path);
-    if (r >= 0)
-        r = listen_fd = server_listen(cfg->socket_path);
+    /* As root, the sockets' directories become the user's before anything
+     * is bound, so that after the switch the daemon can still publish its
+     * sockets (renamed into place once warm) and remove them at exit. */
+    struct priv_user user;
+    const char *const sockets[] = {cfg->socket_path, cfg->control_socket_path};
+    int switching = priv_lookup(cfg->user, &user, err, sizeof(err));
+    if (switching < 0 ||
+        priv_prepare_dirs(sockets, 2, switching ? &user : NULL, err, sizeof(err)) < 0) {
+        log_error("%s", err);
+        goto out;
+    }
+    int r = listen_fd = server_listen(cfg->socket_path);
     if (r < 0) {
         log_error("cannot listen on %s: %s", cfg->socket_path, strerror(-r));
         goto out;
     }
-    r = ensure_parent_dir(cfg->control_socket_path);
-    if (r >= 0)
-        r = control_fd = control_listen(cfg->control_socket_path);
+    r = control_fd = control_listen(cfg->control_socket_path);
     if (r < 0) {
         log_error("cannot listen on %s: %s", cfg->control_socket_path,
                   r == -EADDRINUSE ? "another dot-helperd is running" : strerror(-r));
         goto out;
     }
-    if (drop_privileges(cfg->user) < 0)
-        goto out;
+    if (switching) {
+        if (priv_drop(&user, err, sizeof(err)) < 0) {
+            log_error("%s", err);
+            goto out;
+        }
+        log_info("running as user %s (uid %u, gid %u) with no capabilities", user.name,
+                 (unsigned)user.uid, (unsigned)user.gid);
+    }
     static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2, 0};
     if (loop_new(&loop) < 0 || loop_signals(loop, sigs, on_signal, &d) < 0 ||
         upstream_pool_new(loop, cfg, tls, &pool) < 0 ||

@@ -317,6 +317,28 @@ void server_set_config(struct server *s, const struct config *cfg) {
     s->cfg = cfg;
 }
 
+/* Connections still in the listen backlog at shutdown sent their request
+ * too (the module sends it right after connecting): they are told to try
+ * again as well, rather than find the connection closed ("unavailable").
+ * The request is read first so that closing does not reset the connection
+ * before the module reads the reply. */
+static void drain_backlog(struct server *s) {
+    uint8_t frame[IPC_HEADER_LEN + 12], junk[IPC_HEADER_LEN + IPC_MAX_REQUEST_BODY];
+    struct ipc_reply_builder b;
+    ipc_reply_begin(&b, frame, sizeof(frame), IPC_STATUS_TRYAGAIN, 0, NULL);
+    size_t len = ipc_reply_end(&b);
+    for (int i = 0; i < SOMAXCONN && s->listen_io.fd >= 0; i++) {
+        int fd = accept4(s->listen_io.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0 && (errno == EINTR || errno == ECONNABORTED))
+            continue;
+        if (fd < 0)
+            return;
+        (void)!recv(fd, junk, sizeof(junk), MSG_DONTWAIT);
+        (void)!send(fd, frame, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+        close(fd);
+    }
+}
+
 void server_free(struct server *s) {
     if (!s)
         return;
@@ -330,6 +352,7 @@ void server_free(struct server *s) {
         if (s->clients == c) /* not sent at once (or no job): just close */
             client_close(c);
     }
+    drain_backlog(s);
     loop_timer_cancel(s->loop, &s->pause_timer);
     int fd = s->listen_io.fd;
     loop_io_del(s->loop, &s->listen_io);

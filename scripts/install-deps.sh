@@ -7,8 +7,11 @@
 # does nothing, so re-runs are fast and work offline.
 set -eu
 
+# systemd: only for systemd-analyze (tests/unit-security.sh runs it with
+# --offline=true, which needs no systemd as PID 1); groff-base: groff for
+# tests/man-pages.sh.
 packages="build-essential autoconf automake libtool pkg-config libssl-dev libconfig-dev
-check unbound nsd openssl iproute2 util-linux knot-dnsutils ca-certificates
+check unbound nsd openssl iproute2 util-linux knot-dnsutils ca-certificates systemd groff-base
 clang libclang-rt-14-dev valgrind"
 
 missing=""
