@@ -360,9 +360,17 @@ static void conn_deliver(struct conn *c, const uint8_t *pkt, size_t len) {
     struct upstream_query *q = c->queries;
     while (q && q->id != m.id)
         q = q->cnext;
-    if (!q || !q->written || q->qtype != m.qtype || !dname_wire_equal(q->name, m.qname)) {
-        /* A late answer to a try that moved on, or not ours: not an error. */
+    if (!q || !q->written) {
+        /* A late answer to a try that moved on (its ID is free again): not an error. */
         dns_msg_free(&m);
+        return;
+    }
+    if (q->qtype != m.qtype || !dname_wire_equal(q->name, m.qname)) {
+        /* Our ID on another question: the server is broken (over TLS nobody
+         * else can speak). Never used; waiting would cost every query on this
+         * connection a whole try, so fail over now. */
+        dns_msg_free(&m);
+        conn_fail(c, "answer for another question", true);
         return;
     }
     c->answered = true;
