@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -405,6 +406,7 @@ static bool conn_read(struct conn *c) {
             return false;
         }
         c->rlen += n;
+        c->last_read_at = loop_now(c->pool->loop);
         while (c->rlen >= 2) {
             size_t mlen = ((size_t)c->rbuf[0] << 8) | c->rbuf[1];
             if (mlen < DNS_HEADER_LEN) {
@@ -421,6 +423,22 @@ static bool conn_read(struct conn *c) {
             c->rlen -= 2 + mlen;
         }
     }
+}
+
+/* Silence alone is no fault (a recursive server may take longer than one
+ * try for one name, and other answers may still come). But an answer begun
+ * and left unfinished until a try ran out (and for MIN_TRY_MS at least) is a
+ * broken server, and the stream is lost with it: nothing after it can be
+ * framed. Left alone, the connection would stay ready and cost every later
+ * query on it a whole try. */
+void conn_try_timed_out(struct conn *c) {
+    int64_t quiet = loop_now(c->pool->loop) - c->last_read_at;
+    if (c->dead || c->state != CONN_READY || c->rlen == 0 || quiet < MIN_TRY_MS)
+        return;
+    char why[96];
+    snprintf(why, sizeof(why), "no answer: %zu octets of one, then nothing for %lld ms", c->rlen,
+             (long long)quiet);
+    conn_fail(c, why, true);
 }
 
 static void conn_ready(struct conn *c) {

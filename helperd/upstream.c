@@ -179,6 +179,8 @@ static void query_on_timer(struct loop_timer *t) {
     if (c && q->written && c->up->srtt_ms)
         upstream_measured(c->up, loop_now(q->pool->loop) - q->sent_at);
     query_detach(q);
+    if (c)
+        conn_try_timed_out(c);
     query_next_try(q, -ETIMEDOUT);
 }
 
