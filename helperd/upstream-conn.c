@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -367,9 +368,17 @@ static void conn_deliver(struct conn *c, const uint8_t *pkt, size_t len) {
     struct upstream_query *q = c->queries;
     while (q && q->id != m.id)
         q = q->cnext;
-    if (!q || !q->written || q->qtype != m.qtype || !dname_wire_equal(q->name, m.qname)) {
-        /* A late answer to a try that moved on, or not ours: not an error. */
+    if (!q || !q->written) {
+        /* A late answer to a try that moved on (its ID is free again): not an error. */
         dns_msg_free(&m);
+        return;
+    }
+    if (q->qtype != m.qtype || !dname_wire_equal(q->name, m.qname)) {
+        /* Our ID on another question: the server is broken (over TLS nobody
+         * else can speak). Never used; waiting would cost every query on this
+         * connection a whole try, so fail over now. */
+        dns_msg_free(&m);
+        conn_fail(c, "answer for another question", true);
         return;
     }
     c->answered = true;
@@ -404,6 +413,7 @@ static bool conn_read(struct conn *c) {
             return false;
         }
         c->rlen += n;
+        c->last_read_at = loop_now(c->pool->loop);
         while (c->rlen >= 2) {
             size_t mlen = ((size_t)c->rbuf[0] << 8) | c->rbuf[1];
             if (mlen < DNS_HEADER_LEN) {
@@ -420,6 +430,22 @@ static bool conn_read(struct conn *c) {
             c->rlen -= 2 + mlen;
         }
     }
+}
+
+/* Silence alone is no fault (a recursive server may take longer than one
+ * try for one name, and other answers may still come). But an answer begun
+ * and left unfinished until a try ran out (and for MIN_TRY_MS at least) is a
+ * broken server, and the stream is lost with it: nothing after it can be
+ * framed. Left alone, the connection would stay ready and cost every later
+ * query on it a whole try. */
+void conn_try_timed_out(struct conn *c) {
+    int64_t quiet = loop_now(c->pool->loop) - c->last_read_at;
+    if (c->dead || c->state != CONN_READY || c->rlen == 0 || quiet < MIN_TRY_MS)
+        return;
+    char why[96];
+    snprintf(why, sizeof(why), "no answer: %zu octets of one, then nothing for %lld ms", c->rlen,
+             (long long)quiet);
+    conn_fail(c, why, true);
 }
 
 static void conn_ready(struct conn *c) {

@@ -78,6 +78,7 @@ struct conn {
     size_t wlen, wcap;
     uint8_t rbuf[2 + DNS_MAX_MESSAGE];
     size_t rlen;
+    int64_t last_read_at;           /* when the server last sent anything */
     struct upstream_query *queries; /* on this connection, sent or waiting for the handshake */
     unsigned n_queries;
     bool answered; /* has carried at least one answer */
@@ -160,6 +161,9 @@ void conn_attach(struct conn *c, struct upstream_query *q);
 void query_detach(struct upstream_query *q);
 /* Encodes q into its connection's write buffer; -ENOBUFS when that is full. */
 int query_write(struct upstream_query *q);
+/* A try on c timed out (its query already detached): fails c when an answer
+ * has stood half-read since MIN_TRY_MS or longer. */
+void conn_try_timed_out(struct conn *c);
 
 /* upstream.c */
 void query_finish(struct upstream_query *q, int error, const struct dns_msg *msg);

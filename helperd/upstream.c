@@ -290,6 +290,8 @@ static void query_on_timer(struct loop_timer *t) {
     if (c)
         c->up->st.failures++;
     query_detach(q);
+    if (c)
+        conn_try_timed_out(c);
     query_next_try(q, -ETIMEDOUT);
 }
 

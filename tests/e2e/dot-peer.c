@@ -13,7 +13,8 @@
  *   dot-peer --listen ADDR --port N [--cert F --key F | --plain]
  *            [--answer A.B.C.D | --forward ADDR:PORT] [--close-after-answer]
  *            [--stall] [--delay MS] [--keepalive N] [--idle-close MS]
- *            [--log FILE] [--ready FILE]
+ *            [--wrong-question name|type] [--length-then-silence]
+ *            [--garbage short|long|body] [--log FILE] [--ready FILE]
  *
  * --forward ADDR:PORT   relay every query over TCP to ADDR:PORT ("[v6]:PORT"
  *                       for IPv6), one upstream connection per client
@@ -26,12 +27,31 @@
  * --delay MS            wait MS milliseconds before each answer
  * --keepalive N         add an RFC 7828 edns-tcp-keepalive option (N x 100 ms)
  * --idle-close MS       close a connection that has been idle for MS ms
+ * --wrong-question name|type
+ *                       answer with the query's ID but another question:
+ *                       "name" changes the first octet of the first label
+ *                       (case-insensitively different), "type" swaps A and
+ *                       AAAA (anything else becomes A). Either way the answer
+ *                       holds one A record, the --answer address, owned by
+ *                       the (wrong) question name: a resolver that used it
+ *                       would print that address.
+ * --length-then-silence after the TLS handshake, write only the 2-octet
+ *                       length prefix of the would-be answer to each query,
+ *                       then nothing (the connection stays open)
+ * --garbage short|long|body
+ *                       answer each query inside TLS with random bytes:
+ *                       "short" a length prefix below a DNS header (0..11)
+ *                       then random octets, "long" a prefix of 4096 or more
+ *                       followed by only 64 random octets, "body" a prefix
+ *                       that matches 64 random octets that are not a DNS
+ *                       answer (QR clear, QDCOUNT 0xffff)
  * --log FILE            one line per event: "accept", "handshake",
  *                       "resumed", "query LEN" (LEN = DNS message length),
  *                       "close" (a connection ended, either side closing),
  *                       with --forward also "forward-connect" and
  *                       "answer LEN", or "forward-error" when the upstream
- *                       failed
+ *                       failed; "prefix LEN" (--length-then-silence) and
+ *                       "garbage PREFIX" (--garbage) for what was sent
  * --ready FILE          created once listening
  * Runs until killed.
  */
@@ -49,10 +69,13 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 static SSL_CTX *ctx;
-static bool close_after_answer, stall;
+static bool close_after_answer, stall, length_then_silence;
+static char wrong_question; /* 0, 'n' (name) or 't' (type) */
+static char garbage;        /* 0, 's' (short), 'l' (long) or 'b' (body) */
 static int delay_ms, keepalive = -1, idle_close_ms;
 static uint8_t answer_addr[4] = {192, 0, 2, 77};
 static struct sockaddr_storage forward_ss;
@@ -105,11 +128,19 @@ static int make_answer(const uint8_t *q, size_t len, uint8_t *out, size_t cap) {
     size_t qend = off + 5; /* root label + QTYPE + QCLASS */
     uint16_t qtype = (uint16_t)(q[off + 1] << 8 | q[off + 2]);
     memcpy(out, q, qend);
+    if (wrong_question == 'n' && q[12] > 0) {
+        /* Another first octet, also after ASCII case folding. */
+        out[13] = (q[13] | 0x20) == 'x' ? 'y' : 'x';
+    } else if (wrong_question == 't') {
+        uint16_t other = qtype == 1 ? 28 : 1;
+        out[off + 1] = (uint8_t)(other >> 8);
+        out[off + 2] = (uint8_t)other;
+    }
     out[2] = 0x84 | (q[2] & 0x01); /* QR, AA, RD copied */
     out[3] = 0x80;                 /* RA, NOERROR */
     out[6] = out[7] = out[8] = out[9] = out[10] = out[11] = 0;
     size_t n = qend;
-    if (qtype == 1) {
+    if (qtype == 1 || wrong_question) {
         static const uint8_t rr[] = {0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4};
         memcpy(out + n, rr, sizeof(rr));
         memcpy(out + n + sizeof(rr), answer_addr, 4);
@@ -215,6 +246,34 @@ static int forward_answer(int *fd, const uint8_t *q, size_t len, uint8_t *out, s
     return (int)n;
 }
 
+/* --garbage: random octets (not secret, only unpredictable enough). */
+static void fill_random(uint8_t *p, size_t len) {
+    static __thread unsigned seed;
+    if (!seed)
+        seed = (unsigned)time(NULL) ^ (unsigned)(uintptr_t)&seed;
+    for (size_t i = 0; i < len; i++)
+        p[i] = (uint8_t)rand_r(&seed);
+}
+
+/* Builds the --garbage reply (length prefix included) into out; its length. */
+static size_t make_garbage(uint8_t *out) {
+    uint8_t r[2];
+    fill_random(r, 2);
+    fill_random(out + 2, 64);
+    size_t prefix = 64;
+    if (garbage == 's')
+        prefix = r[0] % 12;
+    else if (garbage == 'l')
+        prefix = 4096 + (size_t)((r[0] << 8 | r[1]) % (65535 - 4096));
+    else {
+        out[2 + 2] &= 0x7f;             /* QR clear: a query, not an answer */
+        out[2 + 4] = out[2 + 5] = 0xff; /* QDCOUNT 65535 */
+    }
+    out[0] = (uint8_t)(prefix >> 8);
+    out[1] = (uint8_t)prefix;
+    return 2 + 64;
+}
+
 static void *serve(void *arg) {
     struct io io = {.fd = (int)(intptr_t)arg};
     int up_fd = -1; /* --forward: this client's upstream connection */
@@ -250,6 +309,22 @@ static void *serve(void *arg) {
         note("query %d", (int)len);
         if (delay_ms > 0)
             usleep((useconds_t)delay_ms * 1000);
+        if (length_then_silence || garbage) {
+            size_t glen = 2;
+            if (garbage) {
+                glen = make_garbage(a);
+            } else {
+                int m = make_answer(q, len, a + 2, sizeof(a) - 2);
+                if (m < 0)
+                    m = 64; /* a would-be answer all the same */
+                a[0] = (uint8_t)(m >> 8);
+                a[1] = (uint8_t)m;
+            }
+            note(garbage ? "garbage %d" : "prefix %d", a[0] << 8 | a[1]);
+            if (io_write(&io, a, glen) < 0)
+                break;
+            continue;
+        }
         int n;
         if (forward_sl) {
             n = forward_answer(&up_fd, q, len, a, sizeof(a));
@@ -288,6 +363,13 @@ int main(int argc, char **argv) {
             stall = true;
         else if (!strcmp(a, "--plain"))
             plain = true;
+        else if (!strcmp(a, "--length-then-silence"))
+            length_then_silence = true;
+        else if (v && !strcmp(a, "--wrong-question") && (!strcmp(v, "name") || !strcmp(v, "type")))
+            wrong_question = argv[++i][0] == 'n' ? 'n' : 't';
+        else if (v && !strcmp(a, "--garbage") &&
+                 (!strcmp(v, "short") || !strcmp(v, "long") || !strcmp(v, "body")))
+            garbage = argv[++i][0];
         else if (v && !strcmp(a, "--delay"))
             delay_ms = atoi(argv[++i]);
         else if (v && !strcmp(a, "--keepalive"))
