@@ -469,6 +469,13 @@ static const struct field cache_fields[] = {
     {.name = NULL},
 };
 
+static const struct field clients_fields[] = {
+    UINT_FIELD("max", clients.max, 16, 65536),
+    UINT_FIELD("per_user", clients.per_user, 1, 65536),
+    UINT_FIELD("lookups_per_user", clients.lookups_per_user, 1, 65536),
+    {.name = NULL},
+};
+
 static const struct field top_fields[] = {
     CHOICE_FIELD("mode", mode, mode_names),
     PATH_FIELD("ca_file", ca_file, PATH_MAX),
@@ -477,6 +484,7 @@ static const struct field top_fields[] = {
     GROUP_FIELD("timeouts", timeouts_fields),
     GROUP_FIELD("pool", pool_fields),
     GROUP_FIELD("cache", cache_fields),
+    GROUP_FIELD("clients", clients_fields),
     BOOL_FIELD("padding", padding),
     FUNC_FIELD("search", parse_search),
     UINT_FIELD("ndots", ndots, 0, 15), /* an int (-1: unset), written as its unsigned twin */
@@ -568,6 +576,7 @@ int config_defaults(struct config **ret_config) {
                   .max_ttl = 86400,
                   .negative_ttl = 300,
                   .serve_stale_s = 0},
+        .clients = {.max = 1024, .per_user = 256, .lookups_per_user = 64},
         .padding = true,
         .ndots = -1,
         .socket_path = strdup(DOT_DEFAULT_SOCKET),

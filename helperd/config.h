@@ -59,6 +59,11 @@ struct config {
         unsigned negative_ttl;  /* default 300 */
         unsigned serve_stale_s; /* default 0 */
     } cache;
+    struct {
+        unsigned max;              /* default 1024, 16..65536: lookup-socket clients */
+        unsigned per_user;         /* default 256, 1..65536: connections one uid holds */
+        unsigned lookups_per_user; /* default 64, 1..65536: its lookups in flight */
+    } clients;
     bool padding;    /* default true */
     bool search_set; /* false: take search/ndots from /etc/resolv.conf */
     char *search[CONFIG_MAX_SEARCH];

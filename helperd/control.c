@@ -179,6 +179,14 @@ static void add_stats(struct control *ctl, struct ctl_reply_builder *b) {
     ctl_reply_add(b, "config.file", "%s", di.config_path ? di.config_path : "");
     ctl_reply_add(b, "config.loaded_at", "%lld", (long long)di.config_loaded_at);
     ctl_reply_add(b, "mode", "%s", di.mode ? di.mode : "");
+    ctl_reply_add(b, "clients.now", "%u", di.clients.clients);
+    ctl_reply_add(b, "clients.max", "%u", di.clients.max_clients);
+    ctl_reply_add(b, "clients.users", "%zu", di.clients.users);
+    ctl_reply_add(b, "clients.shed_per_user", "%llu", (unsigned long long)di.clients.shed_per_user);
+    ctl_reply_add(b, "clients.shed_full", "%llu", (unsigned long long)di.clients.shed_full);
+    ctl_reply_add(b, "clients.evicted", "%llu", (unsigned long long)di.clients.evicted);
+    ctl_reply_add(b, "clients.shed_lookups", "%llu", (unsigned long long)di.clients.shed_lookups);
+    ctl_reply_add(b, "clients.timed_out", "%llu", (unsigned long long)di.clients.timed_out);
 
     struct resolver_stats rs;
     resolver_get_stats(ctl->resolver, &rs);

@@ -18,6 +18,8 @@
  */
 #pragma once
 
+#include "server.h"
+
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -32,8 +34,9 @@ struct control;
 
 struct control_daemon_info {
     const char *config_path;
-    int64_t config_loaded_at; /* Unix seconds */
-    const char *mode;         /* "strict" | "opportunistic" */
+    int64_t config_loaded_at;    /* Unix seconds */
+    const char *mode;            /* "strict" | "opportunistic" */
+    struct server_stats clients; /* the lookup socket's clients and limits */
 };
 
 struct control_hooks {

@@ -87,6 +87,8 @@ static void control_daemon_info(void *userdata, struct control_daemon_info *ret_
     ret_info->config_path = d->config_path;
     ret_info->config_loaded_at = (int64_t)d->config_loaded_at;
     ret_info->mode = d->cfg && d->cfg->mode == DOT_MODE_OPPORTUNISTIC ? "opportunistic" : "strict";
+    if (d->server)
+        server_get_stats(d->server, &ret_info->clients);
 }
 
 static void log_stats(const struct daemon *d) {

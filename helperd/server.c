@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -17,8 +18,15 @@
 #include "ipc.h"
 #include "log.h"
 #include "query-ms.h"
+#include "users.h"
 
 #define ACCEPT_PAUSE_MS 100
+/* Descriptors kept for everything but clients (upstream connections, the
+ * loop, files), taken from RLIMIT_NOFILE: clients.max never eats them. */
+#define FD_RESERVE 64
+/* How long past the query timeout a client waiting for its answer is kept:
+ * the resolver answers by then (this is the backstop). */
+#define LOOKUP_SLACK_MS 1000
 
 struct client {
     struct server *srv;
@@ -31,7 +39,8 @@ struct client {
     uint8_t *wbuf;
     size_t wlen, woff;
     struct resolver_job *job;
-    bool watched; /* in the loop's epoll set */
+    struct user_use *user; /* what this client's uid holds (users.h) */
+    bool watched;          /* in the loop's epoll set */
 };
 
 struct server {
@@ -42,6 +51,9 @@ struct server {
     struct loop_timer pause_timer;
     struct client *clients;
     unsigned n_clients;
+    unsigned max_clients; /* clients.max, bounded by RLIMIT_NOFILE */
+    struct users *users;
+    struct server_stats stats;
 };
 
 #define CLIENT_OF_IO(p)    ((struct client *)((char *)(p)-offsetof(struct client, io)))
@@ -73,10 +85,21 @@ static void client_free_mem(void *p) {
     free(c);
 }
 
+static void client_lookup_done(struct client *c) {
+    if (c->job && c->user)
+        c->user->lookups--;
+    c->job = NULL;
+}
+
 static void client_close(struct client *c) {
     struct server *s = c->srv;
     resolver_cancel(c->job);
-    c->job = NULL;
+    client_lookup_done(c);
+    if (c->user) {
+        c->user->clients--;
+        users_release(s->users, c->user);
+        c->user = NULL;
+    }
     loop_timer_cancel(s->loop, &c->timer);
     loop_io_close(s->loop, &c->io);
     if (c->prev)
@@ -151,7 +174,7 @@ static void client_reply_status(struct client *c, uint8_t status) {
 
 static void on_resolved(void *userdata, const uint8_t *frame, size_t len) {
     struct client *c = userdata;
-    c->job = NULL;
+    client_lookup_done(c);
     if (!frame) {
         client_reply_status(c, IPC_STATUS_TRYAGAIN);
         return;
@@ -166,17 +189,33 @@ static void client_got_request(struct client *c, uint8_t op) {
         client_close(c);
         return;
     }
-    loop_timer_cancel(c->srv->loop, &c->timer);
+    struct server *s = c->srv;
+    loop_timer_cancel(s->loop, &c->timer);
     if (req.op == IPC_OP_BYNAME)
         log_debug("lookup %s (family %u)", req.name, req.family);
+    /* One user's lookups waiting for the upstreams are capped: over the
+     * cap, that user is told to try again, and nobody else notices. */
+    if (c->user && c->user->lookups >= s->cfg->clients.lookups_per_user) {
+        s->stats.shed_lookups++;
+        client_reply_status(c, IPC_STATUS_TRYAGAIN);
+        return;
+    }
     /* A cached answer comes back before resolver_start() returns (and the
      * client may be gone then): only a job still running needs more. */
-    if (resolver_start(c->srv->resolver, &req, on_resolved, c, &c->job) < 0)
+    if (resolver_start(s->resolver, &req, on_resolved, c, &c->job) < 0) {
         client_reply_status(c, IPC_STATUS_TRYAGAIN);
-    else if (c->job)
+    } else if (c->job) {
+        if (c->user)
+            c->user->lookups++;
         /* Waiting for the upstreams: stop reading (a second request on the
-         * same connection is not part of the protocol) but notice a hang-up. */
+         * same connection is not part of the protocol) but notice a
+         * hang-up; the resolver answers by the query timeout, and this
+         * timer is the backstop. */
+        loop_timer_at(s->loop, &c->timer,
+                      loop_now(s->loop) + s->cfg->timeouts.query_ms + LOOKUP_SLACK_MS,
+                      client_on_timer);
         client_watch(c, EPOLLRDHUP);
+    }
 }
 
 /* Reads what has arrived: the module sends its whole request at once, so
@@ -237,10 +276,67 @@ static void client_on_io(struct loop_io *io, uint32_t revents) {
         client_read(c);
 }
 
+/* Every state of a client has a deadline (DESIGN.md invariant 4): its
+ * request must be in SERVER_REQUEST_MS after the accept, header or not; its
+ * answer comes by the query timeout (the resolver's) plus a backstop; its
+ * reply must be taken within SERVER_REQUEST_MS of the write that blocked. */
 static void client_on_timer(struct loop_timer *t) {
     struct client *c = CLIENT_OF_TIMER(t);
+    struct server *s = c->srv;
+    s->stats.timed_out++;
+    if (c->job) {
+        log_debug("lookup not answered in time: try again");
+        resolver_cancel(c->job);
+        client_lookup_done(c);
+        client_reply_status(c, IPC_STATUS_TRYAGAIN);
+        return;
+    }
     log_debug("client too slow to send its request or read its reply");
     client_close(c);
+}
+
+/* The oldest client of user e, or NULL (the list is newest first). */
+static struct client *oldest_of(struct server *s, const struct user_use *e) {
+    struct client *found = NULL;
+    for (struct client *c = s->clients; c; c = c->next)
+        if (c->user == e)
+            found = c;
+    return found;
+}
+
+/* Whether the new client c (already counted) may stay. No user may hold
+ * more than clients.per_user connections; when all clients.max are taken,
+ * the user holding the most gives up its oldest connection to a user who
+ * holds fewer, so that one user's flood never locks another out. */
+static bool admit(struct server *s, struct client *c) {
+    if (!c->user) /* no memory to count it: only while there is room */
+        return s->n_clients <= s->max_clients;
+    if (c->user->clients > s->cfg->clients.per_user) {
+        s->stats.shed_per_user++;
+        return false;
+    }
+    if (s->n_clients <= s->max_clients)
+        return true;
+    struct user_use *top = users_top(s->users);
+    if (!top || top == c->user || top->clients <= c->user->clients) {
+        s->stats.shed_full++;
+        return false;
+    }
+    struct client *victim = oldest_of(s, top);
+    if (!victim) {
+        s->stats.shed_full++;
+        return false;
+    }
+    s->stats.evicted++;
+    if (victim->job) {
+        resolver_cancel(victim->job);
+        client_lookup_done(victim);
+    }
+    if (victim->wbuf)
+        client_close(victim); /* its reply is half out: nothing more to say */
+    else
+        client_reply_status(victim, IPC_STATUS_TRYAGAIN);
+    return true;
 }
 
 static void resume_accept(struct loop_timer *t) {
@@ -272,6 +368,10 @@ static void on_accept(struct loop_io *io, uint32_t revents) {
             return;
         }
         c->srv = s;
+        struct ucred cred = {.uid = (uid_t)-1};
+        socklen_t clen = sizeof(cred);
+        (void)getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen);
+        c->user = users_get(s->users, cred.uid);
         /* Not in the epoll set yet: see client_watch(). */
         c->io.fd = fd;
         c->io.cb = client_on_io;
@@ -280,19 +380,38 @@ static void on_accept(struct loop_io *io, uint32_t revents) {
             s->clients->prev = c;
         s->clients = c;
         s->n_clients++;
-        if (s->n_clients > SERVER_MAX_CLIENTS) {
+        if (c->user)
+            c->user->clients++;
+        if (!admit(s, c)) {
             /* Shed load: this one is told to try again, the others go on. */
             client_reply_status(c, IPC_STATUS_TRYAGAIN);
             continue;
         }
+        /* The request must be in by SERVER_REQUEST_MS, whatever part of it
+         * has come (the header alone holds a slot as much as nothing). */
+        loop_timer_at(s->loop, &c->timer, loop_now(s->loop) + SERVER_REQUEST_MS, client_on_timer);
         /* The module sends its request right after connecting: it is
          * usually here already, and a cached answer goes back at once,
          * without the client ever entering the epoll set. */
         client_read(c);
-        if (c->io.fd >= 0 && !c->need && !c->wbuf)
-            loop_timer_at(s->loop, &c->timer, loop_now(s->loop) + SERVER_REQUEST_MS,
-                          client_on_timer);
     }
+}
+
+/* clients.max, but never so many that clients would take the descriptors
+ * the upstream connections need: RLIMIT_NOFILE less a reserve. */
+static void set_max_clients(struct server *s) {
+    unsigned max = s->cfg->clients.max;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+        rlim_t reserve = rl.rlim_cur / 2 < FD_RESERVE ? rl.rlim_cur / 2 : FD_RESERVE;
+        rlim_t room = rl.rlim_cur - reserve;
+        if (room < max)
+            max = (unsigned)room;
+    }
+    if (max != s->cfg->clients.max)
+        log_info("at most %u lookup clients at once (clients.max %u; %s)", max, s->cfg->clients.max,
+                 "the descriptor limit keeps the rest for upstreams");
+    s->max_clients = max;
 }
 
 int server_new(struct loop *l, const struct config *cfg, struct resolver *r, int listen_fd,
@@ -304,8 +423,12 @@ int server_new(struct loop *l, const struct config *cfg, struct resolver *r, int
     s->cfg = cfg;
     s->resolver = r;
     s->listen_io.fd = -1;
-    int e = loop_io_add(l, &s->listen_io, listen_fd, EPOLLIN, on_accept);
+    set_max_clients(s);
+    int e = users_new(&s->users);
+    if (e >= 0)
+        e = loop_io_add(l, &s->listen_io, listen_fd, EPOLLIN, on_accept);
     if (e < 0) {
+        users_free(s->users);
         free(s);
         return e;
     }
@@ -315,6 +438,7 @@ int server_new(struct loop *l, const struct config *cfg, struct resolver *r, int
 
 void server_set_config(struct server *s, const struct config *cfg) {
     s->cfg = cfg;
+    set_max_clients(s);
 }
 
 /* Connections still in the listen backlog at shutdown sent their request
@@ -358,7 +482,15 @@ void server_free(struct server *s) {
     loop_io_del(s->loop, &s->listen_io);
     if (fd >= 0)
         close(fd);
+    users_free(s->users);
     free(s);
+}
+
+void server_get_stats(const struct server *s, struct server_stats *ret_stats) {
+    *ret_stats = s->stats;
+    ret_stats->clients = s->n_clients;
+    ret_stats->max_clients = s->max_clients;
+    ret_stats->users = users_count(s->users);
 }
 
 static int tmp_path(const char *path, char *buf, size_t len) {

@@ -100,6 +100,13 @@ EOF
             printf 'many AAAA 2001:db8:400::%x\n' $((i + 1))
         done
         printf 'cmany CNAME cmany-1\ncmany-1 CNAME cmany-2\ncmany-2 CNAME many\n'
+        # 1500 hops of long names (one shared 236-octet suffix): a DNS
+        # answer of some 30 KiB, a reply to the module of some 360 KiB,
+        # larger than a socket buffer (for the state "reply partly written").
+        long="$(printf 'l%.0s' $(seq 58)).$(printf 'm%.0s' $(seq 58)).$(printf 'n%.0s' $(seq 58)).$(printf 'o%.0s' $(seq 58))"
+        printf 'huge CNAME h1.%s\n' "$long"
+        for i in $(seq 1 1499); do printf 'h%s.%s CNAME h%s.%s\n' "$i" "$long" $((i + 1)) "$long"; done
+        printf 'h1500.%s A 198.51.100.200\n' "$long"
     } >"$z/chain.zone"
     nsd-checkzone chain. "$z/chain.zone" >"$d/nsd-check.log" 2>&1 ||
         { cat "$d/nsd-check.log" >&2; e2e_hard "nsd-checkzone rejects chain.zone"; }
@@ -352,6 +359,23 @@ check ahostsv4 cmany.chain 0 "^198\\.18\\.[01]\\.[0-9]+${A}STREAM" 400
 check ahostsv6 cmany.chain 0 "^2001:db8:400::[0-9a-f]+${A}STREAM" 400
 probe cmany.chain 1 "^gethostbyname2\\(AF_INET6\\): name many\\.chain$" \
     3 "^gethostbyname2\\(AF_INET6\\): alias " 400 "^gethostbyname2\\(AF_INET6\\): addr "
+
+# A client that never reads a reply larger than the daemon's socket buffer
+# (1500 aliases of some 240 characters) is dropped by the deadline of a blocked
+# reply (2 s): the last client state with a deadline (socket-abuse.sh has
+# the others). Then the daemon still serves.
+${CC:-cc} -std=gnu11 -O1 -o "$d/sock-abuse" "$(dirname "$0")/sock-abuse.c" 2>"$d/abuse-build.log" ||
+    { cat "$d/abuse-build.log" >&2; e2e_hard "cannot build sock-abuse.c"; }
+n_checks=$((n_checks + 1))
+if timeout 20 "$d/sock-abuse" "$E2E_SOCKET" noread huge.chain >"$d/noread.out" 2>&1; then
+    e2e_log "$(cat "$d/noread.out")"
+else
+    n_failed=$((n_failed + 1))
+    failed_list="$failed_list
+  a client that does not read its reply is not dropped by the deadline"
+    sed 's/^/  | /' "$d/noread.out" >&2
+fi
+check hosts c3.chain 0 "^198\\.51\\.100\\.3" 1
 
 # The dot side really went through dot-peer to NSD.
 answers=$(grep -c '^answer ' "$d/peer.log" || true)

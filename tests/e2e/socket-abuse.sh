@@ -5,7 +5,8 @@
 # sends it (DESIGN.md invariant 4). For each misbehaving client of
 # sock-abuse.c, the daemon must answer as the contract says (close, or a
 # reply with the right status), stay up, and go on serving real lookups;
-# a flood past the client cap is told TRYAGAIN while the daemon survives.
+# a flood past the client cap is told TRYAGAIN while the daemon survives;
+# every state before the request is complete is closed by its deadline.
 set -eu
 # shellcheck source=lib.sh source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
@@ -38,7 +39,10 @@ still_serves() {
     fi
 }
 
-for mode in garbage hugelen badversion replyop badname slow; do
+# Every state of a client before its request is complete has a deadline
+# (idle, half a header, the header alone, part of a body): each is closed
+# at the 2 s request deadline, not before and not long after.
+for mode in garbage hugelen badversion replyop badname slow idle header partbody; do
     if ! timeout 20 "$d/sock-abuse" "$E2E_SOCKET" "$mode"; then
         e2e_log "FAIL: $mode: the daemon did not answer as the contract says"
         n_failed=$((n_failed + 1))
@@ -50,6 +54,13 @@ if ! timeout 30 "$d/sock-abuse" "$E2E_SOCKET" flood 1100; then
     n_failed=$((n_failed + 1))
 fi
 still_serves "flood of 1100 idle connections"
+# The same with 1030 connections that each send a header and nothing more
+# (they used to keep their slots): all closed by the deadline or refused.
+if ! timeout 30 "$d/sock-abuse" "$E2E_SOCKET" flood 1030 header; then
+    e2e_log "FAIL: flood of header-only connections: not all closed or refused in time"
+    n_failed=$((n_failed + 1))
+fi
+still_serves "flood of 1030 header-only connections"
 e2e_stop_daemon
 e2e_log "$n_failed failed"
 [ "$n_failed" -eq 0 ] || exit 1

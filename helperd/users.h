@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * users.h: what each local user holds of the lookup socket (DESIGN.md
+ * invariants 4 and 6): open connections and lookups waiting for the
+ * upstreams, per uid (SO_PEERCRED at accept). Pure: no I/O, no logging;
+ * the server decides with these counts (clients.per_user,
+ * clients.lookups_per_user, and who gives way when clients.max is reached)
+ * so that no user can starve another.
+ *
+ * Entries are created on first use and freed when they hold nothing; the
+ * table never holds more entries than there are clients.
+ */
+#pragma once
+
+#include <stddef.h>
+#include <sys/types.h>
+
+struct user_use {
+    uid_t uid;
+    unsigned clients;      /* open connections */
+    unsigned lookups;      /* of those, waiting for an answer from the upstreams */
+    struct user_use *next; /* (the table's chain) */
+};
+
+struct users;
+
+int users_new(struct users **ret_users);
+/* NULL is a no-op. */
+void users_free(struct users *u);
+
+/* The entry of uid, created (all zero) when missing; NULL without memory. */
+struct user_use *users_get(struct users *u, uid_t uid);
+/* Frees e once it holds nothing (call after each decrement). */
+void users_release(struct users *u, struct user_use *e);
+/* The user holding the most connections (ties: any), NULL when none. */
+struct user_use *users_top(const struct users *u);
+/* Users with an entry. */
+size_t users_count(const struct users *u);
