@@ -12,7 +12,7 @@ set -eu
 # tests/man-pages.sh.
 packages="build-essential autoconf automake libtool pkg-config libssl-dev libconfig-dev
 check unbound nsd openssl iproute2 util-linux knot-dnsutils ca-certificates systemd groff-base
-clang libclang-rt-14-dev valgrind"
+clang libclang-rt-14-dev valgrind tcpdump"
 
 missing=""
 for p in $packages; do

@@ -14,7 +14,7 @@
  *            [--answer A.B.C.D | --forward ADDR:PORT] [--close-after-answer]
  *            [--stall] [--delay MS] [--keepalive N] [--idle-close MS]
  *            [--wrong-question name|type] [--length-then-silence]
- *            [--garbage short|long|body] [--log FILE] [--ready FILE]
+ *            [--garbage short|long|body] [--tls-max 1.1] [--log FILE] [--ready FILE]
  *
  * --forward ADDR:PORT   relay every query over TCP to ADDR:PORT ("[v6]:PORT"
  *                       for IPv6), one upstream connection per client
@@ -24,6 +24,8 @@
  *                       --keepalive is ignored (the answer is not touched).
  * --close-after-answer  close the connection after each answer
  * --stall               accept TCP connections, then never speak (no TLS)
+ * --tls-max 1.1         speak TLS 1.0 or 1.1 only (an old server, below the
+ *                       daemon's TLS 1.2 floor)
  * --delay MS            wait MS milliseconds before each answer
  * --keepalive N         add an RFC 7828 edns-tcp-keepalive option (N x 100 ms)
  * --idle-close MS       close a connection that has been idle for MS ms
@@ -354,7 +356,7 @@ out:
 int main(int argc, char **argv) {
     const char *listen_addr = "127.0.0.1", *cert = NULL, *key = NULL, *ready = NULL;
     int port = 853;
-    bool plain = false;
+    bool plain = false, tls11 = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--close-after-answer"))
@@ -370,6 +372,8 @@ int main(int argc, char **argv) {
         else if (v && !strcmp(a, "--garbage") &&
                  (!strcmp(v, "short") || !strcmp(v, "long") || !strcmp(v, "body")))
             garbage = argv[++i][0];
+        else if (v && !strcmp(a, "--tls-max") && !strcmp(v, "1.1") && ++i)
+            tls11 = true;
         else if (v && !strcmp(a, "--delay"))
             delay_ms = atoi(argv[++i]);
         else if (v && !strcmp(a, "--keepalive"))
@@ -403,6 +407,14 @@ int main(int argc, char **argv) {
         if (!ctx || !cert || !key || SSL_CTX_use_certificate_chain_file(ctx, cert) != 1 ||
             SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
             fprintf(stderr, "dot-peer: cannot load the certificate and key\n");
+            return 1;
+        }
+        /* An old server: TLS 1.1 at most (below the daemon's floor), with
+         * the security level that still allows it. */
+        if (tls11 && (SSL_CTX_set_max_proto_version(ctx, TLS1_1_VERSION) != 1 ||
+                      SSL_CTX_set_min_proto_version(ctx, TLS1_VERSION) != 1 ||
+                      SSL_CTX_set_cipher_list(ctx, "DEFAULT:@SECLEVEL=0") != 1)) {
+            fprintf(stderr, "dot-peer: cannot limit TLS to 1.1\n");
             return 1;
         }
     }

@@ -13,7 +13,10 @@
 # instance's query log shows that no query reached it (no answer was used
 # from, and nothing was asked over, a connection that failed validation);
 # one that must work gives what "hosts: files dns" gives, and the instance
-# logged the query.
+# logged the query. Then misbehaving servers (dot-peer.c: TLS 1.1 only,
+# garbage, a stall, nothing listening) must fail closed; and a capture of
+# every packet on lo (tcpdump) shows none to or from port 53 and no name in
+# clear on any port.
 set -eu
 # shellcheck source=lib.sh source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
@@ -58,6 +61,22 @@ e2e_via dns getent ahosts v4.test >"$d/ref.ahosts" ||
 
 n_failed=0
 n_cases=0
+
+# No plaintext, proved on the wire: from here on every packet on lo is
+# captured (the reference lookups through dns above are the last plain DNS
+# of this test). At the end: no packet to or from port 53, and the names
+# asked never appear in clear on any port (TLS hides them; a plain query
+# would carry their labels, e.g. \002v4\004test).
+capture=""
+if command -v tcpdump >/dev/null; then
+    tcpdump -i lo -nn -U --immediate-mode -s 0 -w "$d/wire.pcap" >"$d/tcpdump.log" 2>&1 &
+    capture=$!
+    E2E_PIDS="$E2E_PIDS $capture"
+    e2e_wait_for "$E2E_READY_DS" "tcpdump" grep -q 'listening on' "$d/tcpdump.log" ||
+        e2e_hard "tcpdump did not start: $(cat "$d/tcpdump.log")"
+else
+    e2e_log "no tcpdump: the wire is not checked (scripts/install-deps.sh installs it)"
+fi
 
 # queries_seen INSTANCE: how many queries for v4.test INSTANCE has logged.
 queries_seen() {
@@ -155,6 +174,72 @@ scenario "name + pin: mis-issued leaf + the pinned certificate sent along" fails
 # With a name, a pin may be any certificate of the verified chain (the CA).
 scenario "right name + pin of the issuing CA" works good 127.0.0.11 --auth-name dns.test \
     --pin "$(e2e_spki_pin "$d/ca.pem")"
+
+# Misbehaving servers, each strict configuration must fail without a byte
+# in clear: one that speaks TLS 1.1 at most, garbage after the handshake, a
+# stall, nothing listening.
+${CC:-cc} -std=gnu11 -O1 -pthread -o "$d/dot-peer" "$(dirname "$0")/dot-peer.c" \
+    $(pkg-config --cflags --libs libssl libcrypto) 2>"$d/peer-build.log" ||
+    { cat "$d/peer-build.log" >&2; e2e_hard "cannot build dot-peer.c"; }
+# fault LABEL ADDRESS [dot-peer options | none]: a peer at ADDRESS:853
+# (none: nothing listens), the daemon strict against it; lookups of
+# leak-LABEL.test fail (status 2, no output) within the query timeout.
+fault() {
+    local label=$1 addr=$2 peer="" rc t0 ms conf=$d/helperd-fault-$1.conf
+    shift 2
+    n_cases=$((n_cases + 1))
+    if [ "$1" != none ]; then
+        "$d/dot-peer" --listen "$addr" --port 853 --cert "$d/server.pem" --key "$d/server.key" \
+            --ready "$d/peer-$label.ready" "$@" >>"$d/peer.log" 2>&1 &
+        peer=$!
+        E2E_PIDS="$E2E_PIDS $peer"
+        e2e_wait_for "$E2E_READY_DS" "dot-peer $label" test -e "$d/peer-$label.ready" ||
+            e2e_hard "dot-peer $label did not start"
+    fi
+    e2e_write_daemon_config "$conf" --address "$addr" --auth-name dns.test \
+        --query-ms 1000 --connect-ms 500 --attempts 1
+    e2e_start_daemon "$conf"
+    rc=0
+    t0=$(e2e_now_ms)
+    e2e_via dot getent ahostsv4 "leak-$label.test" >"$d/fault.out" 2>&1 || rc=$?
+    ms=$(($(e2e_now_ms) - t0))
+    e2e_stop_daemon
+    [ -z "$peer" ] || e2e_stop_pid "$peer" dot-peer || true
+    if [ "$rc" -ne 2 ] || [ -s "$d/fault.out" ] || [ "$ms" -gt 4000 ]; then
+        n_failed=$((n_failed + 1))
+        printf 'FAIL: %s: status %s in %s ms, expected 2 with no output within the query timeout\n' \
+            "$label" "$rc" "$ms" >&2
+        sed 's/^/  | /' "$d/fault.out" >&2
+    else
+        e2e_log "ok: $label fails closed in $ms ms"
+    fi
+}
+fault tls11 127.0.0.21 --tls-max 1.1
+fault garbage 127.0.0.22 --garbage body
+fault stall 127.0.0.23 --stall
+fault nothing 127.0.0.24 none
+
+if [ -n "$capture" ]; then
+    e2e_stop_pid "$capture" tcpdump || true
+    n_cases=$((n_cases + 1))
+    packets=$(tcpdump -nn -r "$d/wire.pcap" 2>/dev/null | wc -l)
+    port53=$(tcpdump -nn -r "$d/wire.pcap" 'port 53' 2>/dev/null | wc -l)
+    clear=0
+    # grep reads lines: a length octet of 10 is a newline, so newlines on
+    # both sides become \001 first, and matches are counted one by one.
+    for name in v4 leak-tls11 leak-garbage leak-stall leak-nothing; do
+        label=$(printf "\\$(printf '%03o' ${#name})%s" "$name" | tr '\n' '\001')
+        n=$(tr '\n' '\001' <"$d/wire.pcap" | LC_ALL=C grep -a -o -F "$label" | wc -l)
+        clear=$((clear + n))
+    done
+    if [ "$packets" -lt 10 ] || [ "$port53" -ne 0 ] || [ "$clear" -ne 0 ]; then
+        n_failed=$((n_failed + 1))
+        printf 'FAIL: on the wire: %s packets, %s to or from port 53, %s with a name in clear\n' \
+            "$packets" "$port53" "$clear" >&2
+    else
+        e2e_log "ok: on the wire: $packets packets captured, none to or from port 53, no name in clear"
+    fi
+fi
 
 e2e_log "$n_cases configurations, $n_failed failed, $(($(e2e_now_ms) - t_start)) ms"
 [ "$n_failed" -eq 0 ] || exit 1
