@@ -20,6 +20,7 @@ mkdir -p "$src"
 # The tracked and untracked-but-not-ignored files (a work tree's changes
 # count, its build products do not); a tree without git: all of it but build/.
 if git -C "$top" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+    # shellcheck disable=SC2016 # $f is expanded by the inner sh
     (cd "$top" && git ls-files -z --cached --others --exclude-standard |
         xargs -0 -r sh -c 'for f; do [ -e "$f" ] && printf "%s\0" "$f"; done' sh |
         tar --null -T - -cf -) | tar -xf - -C "$src"

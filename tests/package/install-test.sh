@@ -21,6 +21,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../e2e/lib.sh"
 : "${PKG_V1:?}" "${PKG_V2:?}" "${PKG_ROOT_TAR:?}"
 e2e_init "$@"
+# shellcheck disable=SC2034 # read by lib.sh's messages
 E2E_NAME=package
 
 step() { printf '\n== package: %s\n' "$*"; }
@@ -32,7 +33,9 @@ pkg_cleanup() {
     local rc=$?
     set +e
     local pid
-    pid=$(cat "$R/run/fake-systemd/dot-helperd.pid" 2>/dev/null) && kill "$pid" 2>/dev/null || true
+    if pid=$(cat "$R/run/fake-systemd/dot-helperd.pid" 2>/dev/null); then
+        kill "$pid" 2>/dev/null
+    fi
     umount -l "$R/proc" 2>/dev/null || true
     umount -l "$R/run" 2>/dev/null || true
     (exit "$rc")
@@ -86,6 +89,12 @@ debs() {
         done
     done
 }
+# apt_install DIR PACKAGE...: apt-get install those .debs in the root.
+apt_install() {
+    local list
+    mapfile -t list < <(debs "$@")
+    apt_root install --no-install-recommends "${list[@]}"
+}
 daemon_pid() { cat "$R/run/fake-systemd/dot-helperd.pid" 2>/dev/null || true; }
 daemon_running() { in_root systemctl is-active dot-helperd.service; }
 hosts_line() { grep '^hosts:' "$R/etc/nsswitch.conf"; }
@@ -106,7 +115,7 @@ cp "$R/etc/nsswitch.conf" "$E2E_DIR/nsswitch.orig"
 
 # --- install ------------------------------------------------------------------
 step "install: apt-get install ./libnss-dot_*.deb ./dot-helperd_*.deb"
-apt_root install --no-install-recommends $(debs v1 libnss-dot dot-helperd)
+apt_install v1 libnss-dot dot-helperd
 # The unit matches what fake-systemctl runs.
 unit=$R/lib/systemd/system/dot-helperd.service
 for line in 'ExecStartPre=/usr/sbin/dot-helperd --check-config' 'ExecStart=/usr/sbin/dot-helperd -f' \
@@ -139,9 +148,10 @@ step "configure the test upstream, restart, resolve with getent in the root"
 # As an admin would: the test's CA, and the test's upstream first in the list.
 sed -i -e 's|^#ca_file = .*|ca_file = "/tmp/pkgtest/ca.pem";|' \
     -e 's|^upstreams = ($|&\n  { address = "127.0.0.1"; auth_name = "dns.test"; },|' "$R/etc/dot-helperd.conf"
-grep -q '^ca_file = "/tmp/pkgtest/ca.pem";' "$R/etc/dot-helperd.conf" &&
-    grep -q 'address = "127.0.0.1"; auth_name = "dns.test"' "$R/etc/dot-helperd.conf" ||
+if ! grep -q '^ca_file = "/tmp/pkgtest/ca.pem";' "$R/etc/dot-helperd.conf" ||
+    ! grep -q 'address = "127.0.0.1"; auth_name = "dns.test"' "$R/etc/dot-helperd.conf"; then
     e2e_hard "the sample config changed shape; adjust the test's edit"
+fi
 in_root dot-helperd --check-config || e2e_fail "the edited config is rejected"
 cp "$R/etc/dot-helperd.conf" "$E2E_DIR/conf.edited"
 in_root systemctl restart dot-helperd.service || e2e_fail "restart failed: $(tail -n 5 "$R/tmp/dot-helperd.log")"
@@ -174,7 +184,8 @@ v2=$(dpkg-deb -f "$R"/tmp/pkgtest/v2/dot-helperd_*.deb Version)
 step "upgrade to $v2 keeps the edited conffile and restarts the daemon"
 pid1=$(daemon_pid)
 : >"$R/tmp/fake-systemctl.log"
-apt_root install --no-install-recommends $(debs v2 libnss-dot dot-helperd)
+apt_install v2 libnss-dot dot-helperd
+# shellcheck disable=SC2016 # a dpkg-query format, not a shell expansion
 [ "$(in_root dpkg-query -W -f '${Version}' dot-helperd)" = "$v2" ] || e2e_fail "dot-helperd not at $v2"
 cmp "$E2E_DIR/conf.edited" "$R/etc/dot-helperd.conf" || e2e_fail "the upgrade changed the edited /etc/dot-helperd.conf"
 [ ! -e "$R/etc/dot-helperd.conf.dpkg-new" ] && [ ! -e "$R/etc/dot-helperd.conf.dpkg-dist" ] ||
@@ -191,7 +202,8 @@ step "upgrade with a config the new daemon rejects: the running daemon is kept"
 printf 'no_such_setting = 1;\n' >>"$R/etc/dot-helperd.conf"
 pid2=$(daemon_pid)
 : >"$R/tmp/fake-systemctl.log"
-apt_root install --reinstall --no-install-recommends $(debs v2 dot-helperd)
+mapfile -t list < <(debs v2 dot-helperd)
+apt_root install --reinstall --no-install-recommends "${list[@]}"
 grep -q 'was NOT restarted' "$E2E_DIR/apt.out" || e2e_fail "the postinst did not say it kept the old daemon"
 grep -q 'no_such_setting' "$E2E_DIR/apt.out" || e2e_fail "the postinst did not print the config error"
 ! grep -q 'restart' "$R/tmp/fake-systemctl.log" || e2e_fail "dot-helperd was restarted with a bad config"
@@ -244,7 +256,7 @@ nsswitch_case() {
     } >"$R/etc/nsswitch.conf"
     cp "$R/etc/nsswitch.conf" "$E2E_DIR/case.orig"
     sed "s/^hosts:.*/$(printf '%s' "$want" | sed 's/[][\\/&]/\\&/g')/" "$E2E_DIR/case.orig" >"$E2E_DIR/case.want"
-    apt_root install --no-install-recommends $(debs v2 libnss-dot dot-helperd)
+    apt_install v2 libnss-dot dot-helperd
     cmp "$E2E_DIR/case.want" "$R/etc/nsswitch.conf" ||
         { diff -u "$E2E_DIR/case.want" "$R/etc/nsswitch.conf" >&2 || true; e2e_fail "install with '$orig'"; }
     apt_root purge libnss-dot dot-helperd
@@ -262,7 +274,7 @@ cp "$E2E_DIR/nsswitch.orig" "$R/etc/nsswitch.conf"
 step "install where services may not start (policy-rc.d): the postinst says so loudly"
 printf '#!/bin/sh\nexit 101\n' >"$R/usr/sbin/policy-rc.d"
 chmod 0755 "$R/usr/sbin/policy-rc.d"
-apt_root install --no-install-recommends $(debs v2 libnss-dot dot-helperd)
+apt_install v2 libnss-dot dot-helperd
 rm "$R/usr/sbin/policy-rc.d"
 ! daemon_running || e2e_fail "dot-helperd started despite policy-rc.d"
 grep -q 'dot-helperd is not running' "$E2E_DIR/apt.out" || e2e_fail "no warning with the daemon down"

@@ -70,8 +70,13 @@ else
         dpkg-deb -f "$deb" Depends | tr ',' '\n'
     done | sed 's/|.*//; s/(.*)//; s/[[:space:]]//g; s/:any$//' |
         grep -v -x -e '' -e libnss-dot -e dot-helperd | sort -u | paste -sd, -)
+    # The machine's own Debian sources (third-party ones left out).
     mirror=()
-    [ -e /etc/apt/sources.list.d/debian.sources ] && mirror=(/etc/apt/sources.list.d/debian.sources)
+    if [ -e /etc/apt/sources.list.d/debian.sources ]; then
+        mirror=(/etc/apt/sources.list.d/debian.sources)
+    elif [ -e /etc/apt/sources.list ]; then
+        mapfile -t mirror < <(grep -E '^deb [^#]*/debian(-security)?/? ' /etc/apt/sources.list || true)
+    fi
     say "mmdebstrap --variant=minbase --include=$deps bookworm ${mirror[*]:-(default mirror)}"
     if ! mmdebstrap --quiet --format=tar --variant=minbase --include="$deps" bookworm "$root_tar.tmp" \
         "${mirror[@]}" >"$work/mmdebstrap.log" 2>&1; then
@@ -90,10 +95,13 @@ PKG_V1=$work/v1 PKG_V2=$work/v2 PKG_ROOT_TAR=$root_tar bash "$here/install-test.
 
 if [ "${NSS_DOT_PIUPARTS:-yes}" != no ] && command -v piuparts >/dev/null 2>&1; then
     say "piuparts (install, purge, leftovers) on the same root"
-    piuparts_mirror="http://deb.debian.org/debian"
+    piuparts_mirror=""
     if [ -e /etc/apt/sources.list.d/debian.sources ]; then
-        piuparts_mirror=$(sed -n 's/^URIs: *\([^ ]*debian\)\/*$/\1/p' /etc/apt/sources.list.d/debian.sources | head -n 1)
+        piuparts_mirror=$(sed -n 's/^URIs: *\([^ ]*\/debian\)\/*$/\1/p' /etc/apt/sources.list.d/debian.sources | head -n 1)
+    elif [ -e /etc/apt/sources.list ]; then
+        piuparts_mirror=$(sed -n 's/^deb \(\[[^]]*\] \)\?\([^ ]*\/debian\)\/\? .*/\2/p' /etc/apt/sources.list | head -n 1)
     fi
+    piuparts_mirror=${piuparts_mirror:-http://deb.debian.org/debian}
     # piuparts takes a gzipped tarball or a directory: the directory is
     # quicker than compressing 200 MB.
     mkdir "$work/piuparts-base"
