@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # install-deps.sh: the Debian 12 packages that building nss-dot and running
-# its whole test suite (unit tests and the end-to-end tests with a real
-# Unbound) need. Run as root. When every package is already installed it
+# its whole test suite (unit tests, the end-to-end tests with a real
+# Unbound, the Debian package build and its install test) need. Run as root. When every package is already installed it
 # does nothing, so re-runs are fast and work offline.
 set -eu
 
@@ -13,6 +13,8 @@ set -eu
 packages="build-essential autoconf automake libtool pkg-config libssl-dev libconfig-dev
 check unbound nsd openssl iproute2 util-linux knot-dnsutils ca-certificates systemd groff-base
 clang libclang-rt-14-dev valgrind tcpdump"
+# The Debian package build and its install test (tests/package/).
+packages="$packages debhelper dh-nss devscripts dpkg-dev fakeroot lintian mmdebstrap piuparts"
 
 missing=""
 for p in $packages; do

@@ -3,7 +3,8 @@
 # warning-free, run `make check`, run part of it again with the daemon under
 # valgrind memcheck, run every fuzz target for a bounded time
 # (make fuzz-smoke), then build again with AddressSanitizer +
-# UndefinedBehaviorSanitizer and run `make check` once more.
+# UndefinedBehaviorSanitizer and run `make check` once more, then build the
+# Debian packages and test them in a throwaway root (tests/package/run.sh).
 # Run as root (the end-to-end tests use network and mount namespaces).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -47,5 +48,13 @@ for log in "$normal/test-suite.log" "$normal/test-suite-valgrind.log" "$san/test
     fail=$((fail + $(count FAIL "$log") + $(count ERROR "$log")))
     skip=$((skip + $(count SKIP "$log")))
 done
-echo "== all tests passed (both builds)"
+echo "== Debian packages: build, lintian, install test, piuparts (tests/package/run.sh)"
+pkg_rc=0
+bash tests/package/run.sh || pkg_rc=$?
+case $pkg_rc in
+    0) pass=$((pass + 1)) ;;
+    77) skip=$((skip + 1)) ;;
+    *) exit 1 ;;
+esac
+echo "== all tests passed (both builds and the packages)"
 echo "$pass passed, $fail failed, $skip skipped"

@@ -85,6 +85,9 @@ e2e_need_tools() {
 # the inside. Sets E2E_DIR (the temp dir) and E2E_NAME.
 e2e_init() {
     E2E_NAME=$(basename "$0" .sh)
+    # Set by debian/rules: the package build runs only the unit tests.
+    [ -z "${NSS_DOT_SKIP_E2E:-}" ] ||
+        e2e_skip "NSS_DOT_SKIP_E2E is set (package build); end-to-end tests run in CI: tests/run-all.sh"
     if [ -z "${E2E_IN_NS:-}" ]; then
         [ "$(id -u)" -eq 0 ] || e2e_skip "needs root (unshare, bind mounts, port 53)"
         e2e_need_tools unshare ip mount getent unbound openssl kdig timeout
