@@ -185,7 +185,6 @@ static void add_stats(struct control *ctl, struct ctl_reply_builder *b) {
     ctl_reply_add(b, "clients.shed_per_user", "%llu", (unsigned long long)di.clients.shed_per_user);
     ctl_reply_add(b, "clients.shed_full", "%llu", (unsigned long long)di.clients.shed_full);
     ctl_reply_add(b, "clients.evicted", "%llu", (unsigned long long)di.clients.evicted);
-    ctl_reply_add(b, "clients.shed_lookups", "%llu", (unsigned long long)di.clients.shed_lookups);
     ctl_reply_add(b, "clients.timed_out", "%llu", (unsigned long long)di.clients.timed_out);
 
     struct resolver_stats rs;
@@ -196,6 +195,7 @@ static void add_stats(struct control *ctl, struct ctl_reply_builder *b) {
     ctl_reply_add(b, "cache.misses", "%llu", (unsigned long long)rs.cache_misses);
     ctl_reply_add(b, "cache.stale_served", "%llu", (unsigned long long)rs.stale_served);
     ctl_reply_add(b, "cache.coalesced", "%llu", (unsigned long long)rs.coalesced);
+    ctl_reply_add(b, "clients.shed_lookups", "%llu", (unsigned long long)rs.shed_fetches);
     ctl_reply_add(b, "cache.upstream_queries", "%llu", (unsigned long long)rs.upstream_queries);
 
     struct upstream_stats ps;
@@ -398,7 +398,7 @@ static void run_query(struct ctl_client *c, const struct ctl_request *req) {
      * ends every lookup by its query deadline. */
     loop_timer_cancel(c->ctl->loop, &c->timer);
     struct resolver_job *job = NULL;
-    int r = resolver_start_traced(c->ctl->resolver, &ireq, on_query_done, c, &c->trace, &job);
+    int r = resolver_start_traced(c->ctl->resolver, &ireq, 0, on_query_done, c, &c->trace, &job);
     if (r < 0) {
         client_error(c, CTL_ERR_FAILED, strerror(-r));
         return;

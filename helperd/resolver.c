@@ -23,6 +23,7 @@
 #include "dns-wire.h"
 #include "log.h"
 #include "search.h"
+#include "users.h"
 
 #define FETCH_BUCKETS     256 /* fetches in flight are few (bounded by clients) */
 #define DEADLINE_SLACK_MS 50
@@ -35,6 +36,7 @@ struct fetch {
     uint32_t hash;
     uint16_t qtype;
     bool starting, finished;
+    struct user_use *owner;       /* the user charged for it (users.h), or NULL */
     uint8_t key[DNAME_MAX_WIRE];  /* the name in wire form, lower case */
     uint8_t name[DNAME_MAX_WIRE]; /* wire form, as the first asker spelt it */
 };
@@ -57,6 +59,7 @@ struct resolver_job {
     struct resolver *r;
     struct resolver_job *next, *prev;
     struct ipc_request req;
+    uid_t owner;      /* who asked (SO_PEERCRED): new upstream queries are charged to it */
     int64_t deadline; /* start + timeouts.query_ms, for every name of the search */
     resolver_cb cb;
     void *userdata;
@@ -82,6 +85,7 @@ struct resolver {
     struct resolver_job *jobs;
     struct fetch *fetches[FETCH_BUCKETS];
     struct resolver_stats stats;
+    struct users *owners; /* fetches in flight per user (clients.lookups_per_user) */
     uint32_t seed;
     uint8_t frame[IPC_HEADER_LEN + IPC_MAX_REPLY_BODY];
 };
@@ -134,10 +138,13 @@ int resolver_new(struct loop *l, const struct config *cfg, struct upstream_pool 
     struct cache_params p;
     cache_params_from(cfg, r->seed, &p);
     int e = cache_new(&p, &r->cache);
+    if (e >= 0)
+        e = users_new(&r->owners);
     /* No search list until resolver_set_search() hands one in. */
     if (e >= 0 && !(r->search = calloc(1, sizeof(*r->search))))
         e = -ENOMEM;
     if (e < 0) {
+        users_free(r->owners);
         cache_free(r->cache);
         free(r);
         return e;
@@ -181,6 +188,15 @@ static struct fetch **fetch_slot(struct resolver *r, const uint8_t *key, uint16_
     return pp;
 }
 
+/* Frees f and gives its user back the slot it held. */
+static void fetch_free(struct fetch *f) {
+    if (f->owner) {
+        f->owner->lookups--;
+        users_release(f->r->owners, f->owner);
+    }
+    free(f);
+}
+
 static void fetch_unlink(struct fetch *f) {
     struct fetch **pp = fetch_slot(f->r, f->key, f->qtype, f->hash);
     if (*pp == f)
@@ -209,7 +225,7 @@ static void sub_detach(struct sub *s) {
     if (!f->waiters && !f->starting) {
         upstream_query_cancel(f->uq);
         fetch_unlink(f);
-        free(f);
+        fetch_free(f);
     }
 }
 
@@ -380,7 +396,7 @@ static void fetch_on_answer(void *userdata, int error, const struct dns_msg *m) 
     if (f->starting)
         f->finished = true;
     else
-        free(f);
+        fetch_free(f);
 }
 
 /* Joins the fetch for the sub's question, starting one when none is in
@@ -396,12 +412,26 @@ static void fetch_join(struct resolver *r, const uint8_t *name, uint16_t qtype, 
             return;
         r->stats.coalesced++;
     } else {
+        /* A new upstream query is charged to the user who asks first; one
+         * user's queries in flight are capped so that a flood of new names
+         * cannot take the whole pool (joining one in flight is free). */
+        struct user_use *owner = s ? users_get(r->owners, s->job->owner) : NULL;
+        if (owner && owner->lookups >= r->cfg->clients.lookups_per_user) {
+            r->stats.shed_fetches++;
+            users_release(r->owners, owner);
+            sub_finish(s, NULL, 0, SEARCH_TRYAGAIN, RESOLVER_SOURCE_NONE, -1);
+            return;
+        }
         f = calloc(1, sizeof(*f));
         if (!f) {
+            users_release(r->owners, owner);
             if (s)
                 sub_finish(s, NULL, 0, SEARCH_TRYAGAIN, RESOLVER_SOURCE_NONE, -1);
             return;
         }
+        if (owner)
+            owner->lookups++;
+        f->owner = owner;
         f->r = r;
         f->hash = h;
         f->qtype = qtype;
@@ -431,12 +461,12 @@ static void fetch_join(struct resolver *r, const uint8_t *name, uint16_t qtype, 
         f->uq = NULL;
         fetch_on_answer(f, e, NULL);
     } else if (f->finished) {
-        free(f);
+        fetch_free(f);
     } else if (!f->waiters && s) {
         /* Every waiter left while it started (cannot happen today). */
         upstream_query_cancel(f->uq);
         fetch_unlink(f);
-        free(f);
+        fetch_free(f);
     }
 }
 
@@ -480,10 +510,11 @@ void resolver_free(struct resolver *r) {
             struct fetch *f = r->fetches[i];
             r->fetches[i] = f->hnext;
             upstream_query_cancel(f->uq);
-            free(f);
+            fetch_free(f);
         }
     cache_free(r->cache);
     conf_unref(r->search);
+    users_free(r->owners);
     free(r);
 }
 
@@ -751,18 +782,19 @@ static int job_begin(struct resolver_job *job, struct resolver_job **ret_job) {
     return 0;
 }
 
-int resolver_start(struct resolver *r, const struct ipc_request *req, resolver_cb cb,
+int resolver_start(struct resolver *r, const struct ipc_request *req, uid_t owner, resolver_cb cb,
                    void *userdata, struct resolver_job **ret_job) {
-    return resolver_start_traced(r, req, cb, userdata, NULL, ret_job);
+    return resolver_start_traced(r, req, owner, cb, userdata, NULL, ret_job);
 }
 
-int resolver_start_traced(struct resolver *r, const struct ipc_request *req, resolver_cb cb,
-                          void *userdata, struct resolver_trace *trace,
+int resolver_start_traced(struct resolver *r, const struct ipc_request *req, uid_t owner,
+                          resolver_cb cb, void *userdata, struct resolver_trace *trace,
                           struct resolver_job **ret_job) {
     struct resolver_job *job = calloc(1, sizeof(*job));
     if (!job)
         return -ENOMEM;
     job->r = r;
+    job->owner = owner;
     job->trace = trace;
     job->req = *req;
     job->cb = cb;

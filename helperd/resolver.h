@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "config.h"
 #include "ipc.h"
@@ -39,6 +40,7 @@ struct resolver_stats {
     uint64_t stale_served;     /* questions answered from expired entries (RFC 8767) */
     uint64_t upstream_queries; /* queries sent to the pool */
     uint64_t coalesced;        /* questions that joined a query already in flight */
+    uint64_t shed_fetches;     /* told TRYAGAIN: their user had clients.lookups_per_user */
     size_t cache_entries;
 };
 
@@ -48,7 +50,11 @@ int resolver_new(struct loop *l, const struct config *cfg, struct upstream_pool 
 /* Cancels every job still running (no callbacks). */
 void resolver_free(struct resolver *r);
 
-int resolver_start(struct resolver *r, const struct ipc_request *req, resolver_cb cb,
+/* owner: the uid that asks (SO_PEERCRED). A lookup that needs a new upstream
+ * query while owner already has clients.lookups_per_user in flight is told
+ * TRYAGAIN; joining a query already in flight (coalescing) and cache hits
+ * are free. */
+int resolver_start(struct resolver *r, const struct ipc_request *req, uid_t owner, resolver_cb cb,
                    void *userdata, struct resolver_job **ret_job);
 
 /* Where the answer to one question of a lookup came from. */
@@ -74,8 +80,8 @@ struct resolver_trace {
 
 /* resolver_start(), and the lookup fills *trace (caller-owned, kept until
  * the callback has run or the job is cancelled) just before cb is called. */
-int resolver_start_traced(struct resolver *r, const struct ipc_request *req, resolver_cb cb,
-                          void *userdata, struct resolver_trace *trace,
+int resolver_start_traced(struct resolver *r, const struct ipc_request *req, uid_t owner,
+                          resolver_cb cb, void *userdata, struct resolver_trace *trace,
                           struct resolver_job **ret_job);
 void resolver_cancel(struct resolver_job *job);
 

@@ -86,8 +86,6 @@ static void client_free_mem(void *p) {
 }
 
 static void client_lookup_done(struct client *c) {
-    if (c->job && c->user)
-        c->user->lookups--;
     c->job = NULL;
 }
 
@@ -193,20 +191,13 @@ static void client_got_request(struct client *c, uint8_t op) {
     loop_timer_cancel(s->loop, &c->timer);
     if (req.op == IPC_OP_BYNAME)
         log_debug("lookup %s (family %u)", req.name, req.family);
-    /* One user's lookups waiting for the upstreams are capped: over the
-     * cap, that user is told to try again, and nobody else notices. */
-    if (c->user && c->user->lookups >= s->cfg->clients.lookups_per_user) {
-        s->stats.shed_lookups++;
-        client_reply_status(c, IPC_STATUS_TRYAGAIN);
-        return;
-    }
     /* A cached answer comes back before resolver_start() returns (and the
-     * client may be gone then): only a job still running needs more. */
-    if (resolver_start(s->resolver, &req, on_resolved, c, &c->job) < 0) {
+     * client may be gone then): only a job still running needs more. The
+     * resolver caps each user's new upstream queries. */
+    if (resolver_start(s->resolver, &req, c->user ? c->user->uid : (uid_t)-1, on_resolved, c,
+                       &c->job) < 0) {
         client_reply_status(c, IPC_STATUS_TRYAGAIN);
     } else if (c->job) {
-        if (c->user)
-            c->user->lookups++;
         /* Waiting for the upstreams: stop reading (a second request on the
          * same connection is not part of the protocol) but notice a
          * hang-up; the resolver answers by the query timeout, and this

@@ -7,8 +7,8 @@
  * Limits (DESIGN.md invariant 4), all answered with TRYAGAIN at once:
  * clients.max connections at once (bounded by RLIMIT_NOFILE, so upstream
  * connections always find descriptors); clients.per_user for one uid
- * (SO_PEERCRED at accept); clients.lookups_per_user lookups of one uid
- * waiting for the upstreams. When clients.max is reached, the uid holding
+ * (SO_PEERCRED at accept); and (in the resolver) clients.lookups_per_user
+ * new upstream queries of one uid in flight. When clients.max is reached, the uid holding
  * the most connections gives up its oldest to a uid holding fewer: one
  * user's flood never locks another out. Every client state has a deadline:
  * the request within SERVER_REQUEST_MS of the accept, the answer by the
@@ -33,7 +33,6 @@ struct server_stats {
     uint64_t shed_per_user;        /* refused: the uid held clients.per_user */
     uint64_t shed_full;            /* refused: clients.max, the uid not below the top */
     uint64_t evicted;              /* given up by the top uid to a uid holding fewer */
-    uint64_t shed_lookups;         /* told to try again: clients.lookups_per_user */
     uint64_t timed_out;            /* a client past one of its deadlines */
 };
 

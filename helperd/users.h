@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * users.h: what each local user holds of the lookup socket (DESIGN.md
- * invariants 4 and 6): open connections and lookups waiting for the
- * upstreams, per uid (SO_PEERCRED at accept). Pure: no I/O, no logging;
- * the server decides with these counts (clients.per_user,
- * clients.lookups_per_user, and who gives way when clients.max is reached)
+ * users.h: what each local user holds (DESIGN.md invariants 4 and 6), per
+ * uid (SO_PEERCRED at accept). Pure: no I/O, no logging. The server keeps
+ * one table of open connections (clients.per_user, and who gives way when
+ * clients.max is reached); the resolver keeps one of the upstream queries
+ * each user started and that are still in flight (clients.lookups_per_user),
  * so that no user can starve another.
  *
  * Entries are created on first use and freed when they hold nothing; the
