@@ -15,6 +15,8 @@ bash scripts/install-deps.sh
 jobs=$(nproc)
 normal="$top/build"
 san=$(mktemp -d "${TMPDIR:-/tmp}/nss-dot-san.XXXXXX")
+# Some tests run programs of the build as nobody (trust, control, root start).
+chmod 0755 "$san"
 trap 'rm -rf "$san"' EXIT
 
 run_build() { # DIR CONFIGURE-ARGS...

@@ -138,6 +138,18 @@ e2e_init() {
         fi
     done
 
+    # Some tests run the build's programs as nobody, who may not get through
+    # the directories above the build tree (a clone under /root): in this
+    # mount namespace the build tree is seen under the test's directory
+    # too, read-only, and used from there. The host sees no change.
+    chmod 0711 "$E2E_DIR"
+    if [ -n "${top_builddir:-}" ]; then
+        mkdir -m 0755 "$E2E_DIR/build"
+        { mount --bind "$top_builddir" "$E2E_DIR/build" &&
+            mount -o remount,bind,ro "$E2E_DIR/build"; } ||
+            e2e_hard "cannot bind-mount the build tree into $E2E_DIR"
+        top_builddir=$E2E_DIR/build
+    fi
     E2E_MODULE_DIR=""
     E2E_DAEMON=""
     if [ -n "${top_builddir:-}" ]; then
@@ -241,7 +253,13 @@ e2e_cleanup() {
     if [ "$rc" -ne 0 ] && [ "$rc" -ne "$E2E_SKIP" ] && [ -n "${E2E_DIR:-}" ]; then
         e2e_dump_logs
     fi
-    if [ -n "${E2E_DIR:-}" ] && [ -z "${E2E_KEEP:-}" ]; then
+    # Never let rm reach the build tree through its bind mount.
+    if [ -n "${E2E_DIR:-}" ] && mountpoint -q "$E2E_DIR/build" 2>/dev/null; then
+        umount "$E2E_DIR/build" 2>/dev/null || umount -l "$E2E_DIR/build" 2>/dev/null || true
+    fi
+    if [ -n "${E2E_DIR:-}" ] && mountpoint -q "$E2E_DIR/build" 2>/dev/null; then
+        e2e_log "cannot unmount $E2E_DIR/build: leaving $E2E_DIR in place"
+    elif [ -n "${E2E_DIR:-}" ] && [ -z "${E2E_KEEP:-}" ]; then
         rm -rf "$E2E_DIR"
     elif [ -n "${E2E_DIR:-}" ]; then
         e2e_log "kept $E2E_DIR (E2E_KEEP is set)"
