@@ -6,8 +6,9 @@
  * unique on the connection, answers matched by ID and question, RFC 7828
  * keepalive and idle closing, and, when the connection fails, moving its
  * queries on (a server closing a connection is not the server's fault).
- * For servers that read one query at a time (upstream.h says which and
- * why): one TLS record per message, and a nudge for a question left behind.
+ * For servers that read one query at a time or leave Nagle on (upstream.h
+ * says which and why): one TLS record per message, a nudge for a question
+ * left behind, and every input ACKed at once.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -454,6 +455,14 @@ static void conn_deliver(struct conn *c, const uint8_t *pkt, size_t len) {
     dns_msg_free(&m);
 }
 
+/* ACK what came in now, not ~40 ms later: a server that leaves Nagle on
+ * holds its next write until this ACK (upstream.h). The kernel drops
+ * back to delayed ACKs by itself, so this is re-armed at every input. */
+static void conn_ack_now(struct conn *c) {
+    int one = 1;
+    (void)setsockopt(c->io.fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
+}
+
 /* Reads and dispatches whole messages; false when the connection is gone. */
 static bool conn_read(struct conn *c) {
     for (;;) {
@@ -552,6 +561,10 @@ static void conn_ready(struct conn *c) {
 
 static void conn_on_io(struct loop_io *io, uint32_t revents) {
     struct conn *c = CONN_OF_IO(io);
+    /* Whatever came (handshake, session tickets, answers), before it is
+     * handled. */
+    if (revents & EPOLLIN)
+        conn_ack_now(c);
     if (c->state == CONN_CONNECTING) {
         int err = 0;
         socklen_t sl = sizeof(err);
