@@ -26,6 +26,7 @@
 
 static void conn_on_io(struct loop_io *io, uint32_t revents);
 static void conn_on_timer(struct loop_timer *t);
+static bool conn_read(struct conn *c);
 
 /* How long an idle connection is kept: our limit, or sooner when the server
  * asked (keepalive) or has shown that it closes idle connections sooner. */
@@ -42,6 +43,8 @@ static int64_t conn_idle_ms(const struct conn *c) {
 }
 
 static void conn_went_idle(struct conn *c) {
+    if (c->write_failed)
+        return; /* its timer fails it */
     c->idle_since = loop_now(c->pool->loop);
     loop_timer_at(c->pool->loop, &c->timer, c->idle_since + conn_idle_ms(c), conn_on_timer);
 }
@@ -130,12 +133,16 @@ static void conn_update_events(struct conn *c, bool want_write) {
 /* Writes what is buffered, one DNS message per write: over TLS, one record
  * per message (upstream.h: a server may read no further into a record
  * than its first message). A write that has to be repeated is repeated with
- * the same length, as OpenSSL requires. False when the connection failed
- * (and is gone). */
+ * the same length, as OpenSSL requires.
+ * A failed write does not fail the connection here: a server that answers
+ * and closes with our later queries unread resets the connection, and a
+ * write sees the reset before a read sees the answer, which is still there
+ * to read. The connection's timer, from the loop, reads what came and then
+ * fails it. Returns true (the connection is still there). */
 bool conn_flush(struct conn *c) {
     size_t off = 0;
     bool want_write = false;
-    while (off < c->wlen) {
+    while (off < c->wlen && !c->write_failed) {
         /* Whole messages are appended (conn_append): a head is there. */
         if (c->whead == 0)
             c->whead = 2 + (((size_t)c->wbuf[off] << 8) | c->wbuf[off + 1]);
@@ -150,8 +157,8 @@ bool conn_flush(struct conn *c) {
             want_write = r == TLS_IO_WANT_WRITE;
             break;
         }
-        conn_fail(c, conn_error(c), false);
-        return false;
+        c->write_failed = true;
+        loop_timer_at(c->pool->loop, &c->timer, loop_now(c->pool->loop), conn_on_timer);
     }
     if (off > 0) {
         memmove(c->wbuf, c->wbuf + off, c->wlen - off);
@@ -230,12 +237,18 @@ void conn_attach(struct conn *c, struct upstream_query *q) {
         c->queries->cprev = q;
     c->queries = q;
     c->n_queries++;
-    if (c->state == CONN_READY)
+    if (c->state == CONN_READY && !c->write_failed)
         loop_timer_cancel(c->pool->loop, &c->timer); /* not idle any more */
 }
 
 static void conn_on_timer(struct loop_timer *t) {
     struct conn *c = CONN_OF_TIMER(t);
+    if (c->write_failed) {
+        /* What the server sent before it went first (conn_flush). */
+        if (conn_read(c))
+            conn_fail(c, conn_error(c), false);
+        return;
+    }
     if (c->state == CONN_READY) {
         log_debug("closing idle connection to %s", c->up->cfg->address);
         conn_close(c);

@@ -87,9 +87,10 @@ struct conn {
     int64_t last_read_at;           /* when the server last sent anything */
     struct upstream_query *queries; /* on this connection, sent or waiting for the handshake */
     unsigned n_queries;
-    bool answered; /* has carried at least one answer */
-    bool warming;  /* opened by prewarm, handshake not finished yet */
-    bool dead;     /* closed; memory freed after this loop iteration */
+    bool answered;     /* has carried at least one answer */
+    bool warming;      /* opened by prewarm, handshake not finished yet */
+    bool dead;         /* closed; memory freed after this loop iteration */
+    bool write_failed; /* a write failed: read what came, then fail (conn_flush) */
     int connect_err;
     int64_t keepalive_ms; /* the server's RFC 7828 idle timeout, -1 when not said */
     int64_t idle_since;
@@ -165,7 +166,8 @@ void conn_close(struct conn *c);
 /* The connection failed: back off (unless the server just closed it) and
  * move its queries on. */
 void conn_fail(struct conn *c, const char *why, bool upstream_fault);
-/* Writes what is buffered; false when the connection failed (and is gone). */
+/* Writes what is buffered; a failed write fails the connection from the
+ * loop, once what the server sent is read. Returns true. */
 bool conn_flush(struct conn *c);
 void conn_attach(struct conn *c, struct upstream_query *q);
 void query_detach(struct upstream_query *q);

@@ -274,14 +274,16 @@ static int pick_upstream(struct upstream_query *q) {
  * the background when one is (a query waits for no handshake). */
 static struct conn *pick_conn(struct upstream_pool *p, struct upstream *up) {
     struct conn *best = NULL;
+    unsigned failing = 0; /* about to be failed (write_failed): no slot taken */
     for (struct conn *c = up->conns; c; c = c->next) {
-        if (c->n_queries >= p->cfg->pool.max_inflight)
+        failing += c->write_failed;
+        if (c->n_queries >= p->cfg->pool.max_inflight || c->write_failed)
             continue;
         if (!best || (c->state == CONN_READY && best->state != CONN_READY) ||
             (c->state == best->state && c->n_queries < best->n_queries))
             best = c;
     }
-    bool may_open = up->n_conns < p->cfg->pool.connections_per_upstream;
+    bool may_open = up->n_conns - failing < p->cfg->pool.connections_per_upstream;
     if (best && (best->n_queries == 0 || !may_open))
         return best;
     if (!best || best->state != CONN_READY) {
