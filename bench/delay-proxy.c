@@ -17,11 +17,22 @@
  * TCP_NODELAY and every message leaves in one write (one TLS record), so the
  * upstream side adds nothing but DELAY.
  *
+ * -N makes it a server that leaves Nagle on, as Unbound 1.17 does on the
+ * connections it accepts (issue 13): every TLS write (a handshake flight,
+ * the session tickets, each answer) is a server write; one made while an
+ * earlier one is not yet ACKed is held, with whatever follows, until the
+ * ACK would reach the server. The proxy sees the client's kernel ACK what it
+ * delivered (SIOCOUTQ drops to 0, polled every NAGLE_POLL_NS), and the
+ * server learns of it DELAY later; then the held bytes leave (and arrive
+ * DELAY later still). So the client's ACK policy and how it spreads queries
+ * over connections cost what they would on a real path with that delay.
+ * Held bytes reaching NAGLE_MSS leave at once, as Nagle allows.
+ *
  * One thread, epoll, memory BIOs. SIGUSR1 prints counters to stderr (so the
  * harness can count new connections and full handshakes per run); SIGTERM
  * prints them and exits.
  *
- * usage: delay-proxy -l ADDR:PORT -u ADDR:PORT -c CERT -k KEY [-d MS] [-r READYFILE]
+ * usage: delay-proxy -l ADDR:PORT -u ADDR:PORT -c CERT -k KEY [-d MS] [-N] [-r READYFILE]
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1
@@ -38,7 +49,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sockios.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -46,8 +59,10 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
-#define MAX_EVENTS 64
-#define READ_CHUNK 16384
+#define MAX_EVENTS    64
+#define READ_CHUNK    16384
+#define NAGLE_MSS     1448   /* a typical path MSS (loopback's is 64 KiB) */
+#define NAGLE_POLL_NS 50000u /* how often an awaited ACK is looked for */
 
 struct chunk {
     struct chunk *next;
@@ -84,6 +99,10 @@ struct conn {
     struct buf to_up;   /* whole messages the upstream socket did not take yet */
     bool c_out, u_out;  /* EPOLLOUT registered */
     bool c_eof, u_eof, dead, counted;
+    /* -N: the emulated server's Nagle state */
+    bool unacked;      /* it wrote something the client has not ACKed yet */
+    uint64_t acked_at; /* when the proxy saw the client ACK it all; 0: not yet */
+    struct buf held;   /* writes Nagle holds back */
     struct endpoint ep_c, ep_u;
 };
 
@@ -91,6 +110,7 @@ static struct {
     struct sockaddr_in listen, upstream;
     const char *cert, *key, *ready;
     uint64_t delay_ns;
+    bool nagle;
 } cfg;
 
 static struct {
@@ -183,7 +203,52 @@ static void set_out(int fd, struct endpoint *e, bool *have, bool want) {
         *have = want;
 }
 
-/* Whatever TLS produced (handshake records, answers) leaves after the delay. */
+/* One server write leaves now (arriving after the delay), or with -N waits
+ * behind an unacknowledged one, as Nagle makes it. */
+static void server_write(struct conn *c, const uint8_t *p, size_t n, uint64_t now) {
+    if (!cfg.nagle) {
+        enqueue(&c->out_q, p, n, now + cfg.delay_ns);
+        return;
+    }
+    buf_append(&c->held, p, n);
+    while (c->held.len >= NAGLE_MSS) {
+        enqueue(&c->out_q, c->held.p, NAGLE_MSS, now + cfg.delay_ns);
+        buf_consume(&c->held, NAGLE_MSS);
+        c->unacked = true;
+        c->acked_at = 0;
+    }
+    if (!c->unacked && c->held.len > 0) {
+        enqueue(&c->out_q, c->held.p, c->held.len, now + cfg.delay_ns);
+        c->held.len = 0;
+        c->unacked = true;
+        c->acked_at = 0;
+    }
+}
+
+/* -N: has the client ACKed everything, and has the server heard of it? */
+static void nagle_check(struct conn *c, uint64_t now) {
+    if (!cfg.nagle || !c->unacked)
+        return;
+    if (c->acked_at == 0) {
+        int outq = 0;
+        if (c->out_q.head || ioctl(c->cfd, SIOCOUTQ, &outq) < 0 || outq > 0)
+            return;
+        c->acked_at = now;
+    }
+    if (now < c->acked_at + cfg.delay_ns)
+        return;
+    c->unacked = false;
+    if (c->held.len > 0) {
+        uint8_t *tmp = xmalloc(c->held.len);
+        size_t n = c->held.len;
+        memcpy(tmp, c->held.p, n);
+        c->held.len = 0;
+        server_write(c, tmp, n, now);
+        free(tmp);
+    }
+}
+
+/* Whatever TLS produced (handshake records, answers) is one server write. */
 static void drain_wbio(struct conn *c) {
     size_t pending = BIO_ctrl_pending(c->wbio);
     if (pending == 0)
@@ -191,7 +256,7 @@ static void drain_wbio(struct conn *c) {
     uint8_t *tmp = xmalloc(pending);
     int n = BIO_read(c->wbio, tmp, (int)pending);
     if (n > 0)
-        enqueue(&c->out_q, tmp, (size_t)n, now_ns() + cfg.delay_ns);
+        server_write(c, tmp, (size_t)n, now_ns());
     free(tmp);
 }
 
@@ -291,6 +356,9 @@ static void upstream_readable(struct conn *c) {
         }
         buf_consume(&c->from_up, fl);
         stats.to_client++;
+        /* Each answer is a write of its own, as Unbound makes it. */
+        if (cfg.nagle)
+            drain_wbio(c);
     }
     drain_wbio(c);
 }
@@ -342,6 +410,7 @@ static void conn_free(struct conn *c) {
     free(c->plain.p);
     free(c->from_up.p);
     free(c->to_up.p);
+    free(c->held.p);
     free(c);
     stats.closed++;
 }
@@ -430,7 +499,7 @@ static void parse_addr(const char *s, struct sockaddr_in *sa) {
 static void parse_args(int argc, char **argv) {
     int o;
     bool have_l = false, have_u = false;
-    while ((o = getopt(argc, argv, "l:u:c:k:d:r:")) != -1) {
+    while ((o = getopt(argc, argv, "l:u:c:k:d:Nr:")) != -1) {
         switch (o) {
         case 'l':
             parse_addr(optarg, &cfg.listen);
@@ -449,12 +518,15 @@ static void parse_args(int argc, char **argv) {
         case 'd':
             cfg.delay_ns = (uint64_t)(strtod(optarg, NULL) * 1e6);
             break;
+        case 'N':
+            cfg.nagle = true;
+            break;
         case 'r':
             cfg.ready = optarg;
             break;
         default:
             fprintf(stderr, "usage: delay-proxy -l ADDR:PORT -u ADDR:PORT -c CERT -k KEY "
-                            "[-d MS] [-r READYFILE]\n");
+                            "[-d MS] [-N] [-r READYFILE]\n");
             exit(2);
         }
     }
@@ -506,6 +578,11 @@ static struct timespec *next_timeout(struct timespec *ts, uint64_t now) {
             next = c->in_q.head->due_ns;
         if (c->out_q.head && !c->c_out && c->out_q.head->due_ns < next)
             next = c->out_q.head->due_ns;
+        if (cfg.nagle && c->unacked) {
+            uint64_t due = c->acked_at ? c->acked_at + cfg.delay_ns : now + NAGLE_POLL_NS;
+            if (due < next)
+                next = due;
+        }
     }
     if (next == UINT64_MAX)
         return NULL;
@@ -569,6 +646,10 @@ int main(int argc, char **argv) {
                 client_side(c, now);
             if (!c->dead)
                 flush_client(c, now);
+            if (!c->dead) {
+                nagle_check(c, now);
+                flush_client(c, now);
+            }
             /* A side that closed ends the connection once what it sent has
              * been delivered. */
             if ((c->c_eof && !c->in_q.head) || (c->u_eof && !c->out_q.head))

@@ -461,7 +461,9 @@ int main(int argc, char **argv) {
         die("pthread_barrier_init");
     pthread_attr_t attr;
     pthread_attr_init(&attr);
-    pthread_attr_setstacksize(&attr, 256 * 1024);
+    /* glibc carves each thread's static TLS (lookup_unix's reply buffer,
+     * one whole IPC reply) out of its stack: room for both. */
+    pthread_attr_setstacksize(&attr, 256 * 1024 + IPC_HEADER_LEN + IPC_MAX_REPLY_BODY);
     for (unsigned t = 0; t < opt.threads; t++) {
         ts[t].index = t;
         if (pthread_create(&ts[t].tid, &attr, worker, &ts[t]) != 0)

@@ -78,7 +78,9 @@ cat <<EOF
   nss-resolve → systemd-resolved $(pkgver systemd-resolved) with DNSOverTLS=yes;
   floors: \`files\` and a raw Unix-socket round trip (bench/unix-echo)
 - **Upstream**: bench/delay-proxy (TLS 1.3, TCP_NODELAY, one write per message) in
-  front of an authoritative Unbound; the delay is one way, in each direction
+  front of an authoritative Unbound; the delay is one way, in each direction.
+  "nss-dot, Nagle-on upstream": the same daemon against \`delay-proxy -N\`, which
+  holds every write behind an unacknowledged one as Unbound as shipped does
 - **Client**: bench/loadgen, $(awk -F, 'NR == 2 { print $5 }' "$CSV") (getaddrinfo
   AF_UNSPEC unless said otherwise), hints without AI_ADDRCONFIG, nsswitch \`hosts: files X\`
 EOF
@@ -152,8 +154,9 @@ function target(name, t, r, goal, hi) {
     }
 }
 BEGIN {
-    nstack = split("dot unbound stubby resolved files unix", order, " ")
+    nstack = split("dot dot-nagle unbound stubby resolved files unix", order, " ")
     label["dot"] = "nss-dot"
+    label["dot-nagle"] = "nss-dot, Nagle-on upstream"
     label["unbound"] = "nss_dns→Unbound"
     label["stubby"] = "nss_dns→Stubby"
     label["resolved"] = "nss-resolve→resolved"
@@ -228,7 +231,7 @@ END {
     for (di = 1; di <= nd; di++) {
         d = delays[di]
         rtt_us = 2 * d * 1000
-        for (m = 1; m <= 9; m++) {
+        for (m = 1; m <= 10; m++) {
             line = ""
             any = 0
             for (i = 1; i <= ntc; i++) {
@@ -292,6 +295,20 @@ END {
                             target("64-thread throughput vs best alternative", t, r, 1, 1)
                         else if (t == 64)
                             target("64-thread throughput vs best alternative", t, 0, 1, 1)
+                        any = 1
+                    }
+                } else if (m == 10) {
+                    # The same daemon against an upstream that leaves Nagle on
+                    # (Unbound as shipped, emulated by delay-proxy -N).
+                    name = "uncached p50, Nagle-on upstream (nss-dot; ÷ round trip)"
+                    if (has(d, "uncached", t, "dot-nagle")) {
+                        v = V[d, "uncached", t, "dot-nagle", "p50"]
+                        cell = fmt_t(v)
+                        if (d > 0) {
+                            r = ratio(v, rtt_us)
+                            cell = cell sprintf("; %.2f RTT", r)
+                            target("uncached p50 within 1.1 RTTs, Nagle-on upstream", t, r, 1.1, 0)
+                        }
                         any = 1
                     }
                 }

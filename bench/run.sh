@@ -5,6 +5,8 @@
 # instead, all behind the same simulated DoT upstream, in one invocation:
 #
 #   dot       getaddrinfo -> libnss_dot.so.2 -> dot-helperd --TLS--> proxy
+#   dot-nagle the same --TLS--> proxy -N: an upstream that leaves Nagle on, as
+#             Unbound as shipped does (issue 13)
 #   unbound   getaddrinfo -> nss_dns -> Unbound (caching forwarder, TLS) --> proxy
 #   stubby    getaddrinfo -> nss_dns -> Stubby (strict) --TLS--> proxy
 #   resolved  getaddrinfo -> nss-resolve -> systemd-resolved (DNSOverTLS=yes) --> proxy
@@ -14,6 +16,8 @@
 #
 #   proxy     bench/delay-proxy: TLS with a throwaway CA, DELAY ms one way in each
 #             direction, plain TCP to an authoritative Unbound serving the zone "test."
+#             A second one (-N) on another address holds every write behind an
+#             unacknowledged one, as Nagle does (see delay-proxy.c).
 #
 # For each delay (default 0 and 10 ms): the proxy and every stack's daemon are
 # started fresh (cold start: the first lookup right after each daemon is ready,
@@ -33,7 +37,8 @@
 # --update-docs the figures section of docs/BENCHMARKS.md.
 #
 # usage: run.sh [--quick] [--delays "0 10"] [--duration S] [--threads "1 8 64"]
-#               [--stacks "dot unbound stubby resolved files unix"] [--api gai|gai4|ghbn]
+#               [--stacks "dot dot-nagle unbound stubby resolved files unix"]
+#               [--api gai|gai4|ghbn]
 #               [--cold-runs N] [--update-docs] [--keep] [--no-deps] [--debug CMD]
 # --debug CMD runs CMD (with bash -c) inside the namespace once the first
 # phase's stacks are up, instead of the workloads; "via STACK PROGRAM..." runs a
@@ -46,7 +51,7 @@ set -eu
 DELAYS="0 10"
 DURATION=3
 THREADS="1 8 64"
-STACKS="dot unbound stubby resolved files unix"
+STACKS="dot dot-nagle unbound stubby resolved files unix"
 API=gai
 COLD_RUNS=3
 UPDATE_DOCS=no
@@ -140,6 +145,7 @@ export -n BENCH_IN_NS
 
 UPSTREAM_ADDR=127.0.0.10 # authoritative Unbound, plain DNS
 PROXY_ADDR=127.0.0.11    # delay-proxy, DoT on 853
+NAGLE_ADDR=127.0.0.12    # delay-proxy -N (Nagle on), DoT on 853
 UNBOUND_ADDR=127.0.0.21  # Unbound caching forwarder (nss_dns)
 STUBBY_ADDR=127.0.0.22   # Stubby (nss_dns)
 AUTH_NAME=dns.test
@@ -256,6 +262,7 @@ write_nsswitch() {
     printf 'passwd: files\ngroup: files\nshadow: files\nhosts: %s\n' "$2" >"$1"
 }
 write_nsswitch "$W/nsswitch-dot.conf" "files dot"
+write_nsswitch "$W/nsswitch-dot-nagle.conf" "files dot"
 write_nsswitch "$W/nsswitch-unbound.conf" "files dns"
 write_nsswitch "$W/nsswitch-stubby.conf" "files dns"
 write_nsswitch "$W/nsswitch-resolved.conf" "files resolve"
@@ -339,15 +346,18 @@ wait_until "$UPSTREAM_PID" "upstream Unbound" upstream_ok || die "the upstream U
 
 # --- the stacks -------------------------------------------------------------------------
 
-cat >"$W/dot.conf" <<EOF
+# dot and dot-nagle: the same daemon, each with its own upstream.
+for s in dot:$PROXY_ADDR dot-nagle:$NAGLE_ADDR; do
+    cat >"$W/${s%%:*}.conf" <<EOF
 ca_file = "$W/ca.pem";
-upstreams = ( { address = "$PROXY_ADDR"; port = 853; auth_name = "$AUTH_NAME"; } );
-socket = "$W/dot/socket";
-control_socket = "$W/dot/control";
+upstreams = ( { address = "${s#*:}"; port = 853; auth_name = "$AUTH_NAME"; } );
+socket = "$W/${s%%:*}/socket";
+control_socket = "$W/${s%%:*}/control";
 user = "root";
 log_level = "info";
 EOF
-mkdir -p "$W/dot"
+    mkdir -p "$W/${s%%:*}"
+done
 
 cat >"$W/unbound.conf" <<EOF
 server:
@@ -429,16 +439,16 @@ fi
 stack_start() {
     local s=$1
     case $s in
-        dot)
-            "$DAEMON" --check-config -c "$W/dot.conf" >>"$W/dot.log" 2>&1 || {
-                REASON[dot]="dot-helperd --check-config failed"
+        dot | dot-nagle)
+            "$DAEMON" --check-config -c "$W/$s.conf" >>"$W/$s.log" 2>&1 || {
+                REASON[$s]="dot-helperd --check-config failed"
                 return 1
             }
-            rm -f "$W/dot/socket"
-            start_bg "$W/dot.log" "$DAEMON" -f -c "$W/dot.conf"
-            DPID[dot]=$LAST_PID
-            wait_until "$LAST_PID" dot-helperd test -S "$W/dot/socket" || {
-                REASON[dot]="dot-helperd did not start (see its log)"
+            rm -f "$W/$s/socket"
+            start_bg "$W/$s.log" "$DAEMON" -f -c "$W/$s.conf"
+            DPID[$s]=$LAST_PID
+            wait_until "$LAST_PID" dot-helperd test -S "$W/$s/socket" || {
+                REASON[$s]="dot-helperd did not start (see its log)"
                 return 1
             }
             ;;
@@ -514,7 +524,7 @@ via() {
     shift
     local env=(env -u NSS_DOT_SOCKET -u LD_LIBRARY_PATH)
     case $s in
-        dot) env=(env NSS_DOT_SOCKET="$W/dot/socket" LD_LIBRARY_PATH="$MODULE_DIR") ;;
+        dot | dot-nagle) env=(env NSS_DOT_SOCKET="$W/$s/socket" LD_LIBRARY_PATH="$MODULE_DIR") ;;
         unbound | stubby) resolv=$W/resolv-$s.conf ;;
         unix)
             timeout -k 2 "$CMD_TIMEOUT" "$@"
@@ -556,13 +566,17 @@ vmhwm_kb() {
     awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status"
 }
 
-# The proxy's counters: SIGUSR1 makes it print a line; wait for that line.
+# proxy_counters STACK: the counters of the proxy the stack uses; SIGUSR1
+# makes it print a line; wait for that line.
 proxy_counters() {
-    local before after i=0
-    before=$(grep -c '^delay-proxy: stats' "$W/proxy.log" || true)
-    kill -USR1 "$PROXY_PID"
+    local before after i=0 plog=$W/proxy.log ppid=$PROXY_PID
+    if [ "$1" = dot-nagle ]; then
+        plog=$W/proxy-nagle.log ppid=$NAGLE_PID
+    fi
+    before=$(grep -c '^delay-proxy: stats' "$plog" || true)
+    kill -USR1 "$ppid"
     while :; do
-        after=$(grep -c '^delay-proxy: stats' "$W/proxy.log" || true)
+        after=$(grep -c '^delay-proxy: stats' "$plog" || true)
         [ "$after" -le "$before" ] || break
         i=$((i + 1))
         [ "$i" -lt 200 ] || {
@@ -571,7 +585,7 @@ proxy_counters() {
         }
         sleep 0.01
     done
-    grep '^delay-proxy: stats' "$W/proxy.log" | tail -n 1 |
+    grep '^delay-proxy: stats' "$plog" | tail -n 1 |
         sed -n 's/.*accepted=\([0-9]*\) handshakes=\([0-9]*\).*/\1 \2/p'
 }
 
@@ -627,10 +641,10 @@ run_load() {
     shift 4
     local pid=${DPID[$s]:-} c0 c1 p0 p1 out
     c0=$(cpu_us "$pid")
-    p0=$(proxy_counters)
+    p0=$(proxy_counters "$s")
     out=$(via "$s" "$LOADGEN" -a "$API" -t "$threads" -l "$s" "$@" 2>&1) || true
     c1=$(cpu_us "$pid")
-    p1=$(proxy_counters)
+    p1=$(proxy_counters "$s")
     record "$delay" "$wl" "$threads" "$s" "$out" "$c0" "$c1" "$p0" "$p1"
 }
 
@@ -640,9 +654,9 @@ run_cold() {
     local delay=$1 s=$2 k=$3 cond p0 p1 t_exec lg_pid out
     stack_stop "$s"
     case $s in
-        dot)
-            rm -f "$W/dot/socket"
-            cond=path:$W/dot/socket
+        dot | dot-nagle)
+            rm -f "$W/$s/socket"
+            cond=path:$W/$s/socket
             ;;
         unbound) cond=udp:$UNBOUND_ADDR:53 ;;
         stubby) cond=udp:$STUBBY_ADDR:53 ;;
@@ -651,7 +665,7 @@ run_cold() {
             cond=path:/run/systemd/resolve/io.systemd.Resolve
             ;;
     esac
-    p0=$(proxy_counters)
+    p0=$(proxy_counters "$s")
     start_bg "$W/cold.out" via "$s" "$LOADGEN" -a "$API" -l "$s" -n 1 -W 0 -P localhost \
         -R "$cond" -p "cold$delay-$s-$k.wild.test"
     lg_pid=$LAST_PID
@@ -663,7 +677,7 @@ run_cold() {
     fi
     wait "$lg_pid" || true
     forget_pid "$lg_pid"
-    p1=$(proxy_counters)
+    p1=$(proxy_counters "$s")
     out=$(cat "$W/cold.out")
     : >"$W/cold.out"
     record "$delay" cold 1 "$s" "$out" "" "" "$p0" "$p1" "$t_exec"
@@ -684,7 +698,7 @@ DNS_STACKS=""
 FLOOR_STACKS=""
 for s in $STACKS; do
     case $s in
-        dot | unbound | stubby | resolved) DNS_STACKS="$DNS_STACKS $s" ;;
+        dot | dot-nagle | unbound | stubby | resolved) DNS_STACKS="$DNS_STACKS $s" ;;
         files | unix) FLOOR_STACKS="$FLOOR_STACKS $s" ;;
         *) die "unknown stack $s" ;;
     esac
@@ -699,6 +713,12 @@ for delay in $DELAYS; do
         -c "$W/server.pem" -k "$W/server.key" -d "$delay" -r "$W/proxy.ready"
     PROXY_PID=$LAST_PID
     wait_until "$PROXY_PID" delay-proxy test -e "$W/proxy.ready" || die "delay-proxy did not start"
+    rm -f "$W/proxy-nagle.ready"
+    start_bg "$W/proxy-nagle.log" "$PROXY" -l "$NAGLE_ADDR:853" -u "$UPSTREAM_ADDR:53" \
+        -c "$W/server.pem" -k "$W/server.key" -d "$delay" -N -r "$W/proxy-nagle.ready"
+    NAGLE_PID=$LAST_PID
+    wait_until "$NAGLE_PID" "delay-proxy -N" test -e "$W/proxy-nagle.ready" ||
+        die "delay-proxy -N did not start"
     if [ "$delay" = 0 ]; then
         # The upstream path's own cost, from a DoT client: a warm query.
         kdig @"$PROXY_ADDR" -p 853 +tls-ca="$W/ca.pem" +tls-hostname="$AUTH_NAME" +keepopen \
@@ -767,6 +787,8 @@ for delay in $DELAYS; do
     done
     stop_pid "$PROXY_PID"
     forget_pid "$PROXY_PID"
+    stop_pid "$NAGLE_PID"
+    forget_pid "$NAGLE_PID"
     tail -n 1 "$W/proxy.log" >&2
 done
 

@@ -6,6 +6,9 @@
  * unique on the connection, answers matched by ID and question, RFC 7828
  * keepalive and idle closing, and, when the connection fails, moving its
  * queries on (a server closing a connection is not the server's fault).
+ * For servers that read one query at a time or leave Nagle on (upstream.h
+ * says which and why): one TLS record per message, a nudge for a question
+ * left behind, and every input ACKed at once.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -23,6 +26,7 @@
 
 static void conn_on_io(struct loop_io *io, uint32_t revents);
 static void conn_on_timer(struct loop_timer *t);
+static bool conn_read(struct conn *c);
 
 /* How long an idle connection is kept: our limit, or sooner when the server
  * asked (keepalive) or has shown that it closes idle connections sooner. */
@@ -39,6 +43,8 @@ static int64_t conn_idle_ms(const struct conn *c) {
 }
 
 static void conn_went_idle(struct conn *c) {
+    if (c->write_failed)
+        return; /* its timer fails it */
     c->idle_since = loop_now(c->pool->loop);
     loop_timer_at(c->pool->loop, &c->timer, c->idle_since + conn_idle_ms(c), conn_on_timer);
 }
@@ -73,6 +79,7 @@ void conn_close(struct conn *c) {
     up->n_conns--;
     c->pool->stats.connections_open--;
     loop_timer_cancel(c->pool->loop, &c->timer);
+    loop_timer_cancel(c->pool->loop, &c->nudge_timer);
     int fd = c->io.fd;
     loop_io_del(c->pool->loop, &c->io);
     if (fd >= 0)
@@ -123,23 +130,35 @@ static void conn_update_events(struct conn *c, bool want_write) {
     loop_io_mod(c->pool->loop, &c->io, EPOLLIN | (want_write ? EPOLLOUT : 0));
 }
 
-/* Writes what is buffered; false when the connection failed (and is gone). */
+/* Writes what is buffered, one DNS message per write: over TLS, one record
+ * per message (upstream.h: a server may read no further into a record
+ * than its first message). A write that has to be repeated is repeated with
+ * the same length, as OpenSSL requires.
+ * A failed write does not fail the connection here: a server that answers
+ * and closes with our later queries unread resets the connection, and a
+ * write sees the reset before a read sees the answer, which is still there
+ * to read. The connection's timer, from the loop, reads what came and then
+ * fails it. Returns true (the connection is still there). */
 bool conn_flush(struct conn *c) {
     size_t off = 0;
     bool want_write = false;
-    while (off < c->wlen) {
+    while (off < c->wlen && !c->write_failed) {
+        /* Whole messages are appended (conn_append): a head is there. */
+        if (c->whead == 0)
+            c->whead = 2 + (((size_t)c->wbuf[off] << 8) | c->wbuf[off + 1]);
         size_t n = 0;
-        enum tls_io r = conn_io_write(c, c->wbuf + off, c->wlen - off, &n);
+        enum tls_io r = conn_io_write(c, c->wbuf + off, c->whead, &n);
         if (r == TLS_IO_OK) {
             off += n;
+            c->whead -= n;
             continue;
         }
         if (r == TLS_IO_WANT_WRITE || r == TLS_IO_WANT_READ) {
             want_write = r == TLS_IO_WANT_WRITE;
             break;
         }
-        conn_fail(c, conn_error(c), false);
-        return false;
+        c->write_failed = true;
+        loop_timer_at(c->pool->loop, &c->timer, loop_now(c->pool->loop), conn_on_timer);
     }
     if (off > 0) {
         memmove(c->wbuf, c->wbuf + off, c->wlen - off);
@@ -209,6 +228,7 @@ static uint16_t conn_new_id(struct conn *c) {
 
 void conn_attach(struct conn *c, struct upstream_query *q) {
     q->conn = c;
+    q->nudged = false;
     q->id = conn_new_id(c);
     c->ids[q->id / 8] |= (uint8_t)(1u << (q->id % 8));
     q->cnext = c->queries;
@@ -217,12 +237,18 @@ void conn_attach(struct conn *c, struct upstream_query *q) {
         c->queries->cprev = q;
     c->queries = q;
     c->n_queries++;
-    if (c->state == CONN_READY)
+    if (c->state == CONN_READY && !c->write_failed)
         loop_timer_cancel(c->pool->loop, &c->timer); /* not idle any more */
 }
 
 static void conn_on_timer(struct loop_timer *t) {
     struct conn *c = CONN_OF_TIMER(t);
+    if (c->write_failed) {
+        /* What the server sent before it went first (conn_flush). */
+        if (conn_read(c))
+            conn_fail(c, conn_error(c), false);
+        return;
+    }
     if (c->state == CONN_READY) {
         log_debug("closing idle connection to %s", c->up->cfg->address);
         conn_close(c);
@@ -353,6 +379,50 @@ struct conn *conn_open(struct upstream *up, bool plain) {
     return c;
 }
 
+/* The nudge timer: every question written no later than the one answered
+ * when the timer was armed, still unanswered and not nudged in this try,
+ * goes again on this connection with the same ID (whichever copy is
+ * answered first counts; the other answer finds no query and is dropped). */
+static void conn_on_nudge(struct loop_timer *t) {
+    struct conn *c = CONN_OF_NUDGE(t);
+    if (c->dead || c->state != CONN_READY)
+        return;
+    unsigned n = 0;
+    for (struct upstream_query *q = c->queries; q; q = q->cnext) {
+        if (!q->written || q->nudged || q->sent_at > c->nudge_before)
+            continue;
+        int64_t sent_at = q->sent_at; /* the answer time counts from the first copy */
+        if (query_write(q) < 0)
+            break; /* the buffer is full: the try timer still runs */
+        q->sent_at = sent_at;
+        q->nudged = true;
+        n++;
+    }
+    if (n) {
+        log_debug("upstream %s: %u question(s) unanswered while later ones were: sent again",
+                  c->up->cfg->address, n);
+        conn_flush(c);
+    }
+}
+
+/* An answer came for a question written at sent_at: a question written no
+ * later than that and still unanswered gets a nudge after about one answer
+ * time, unless one is pending already. */
+static void conn_check_stragglers(struct conn *c, const struct upstream_query *answered) {
+    if (loop_timer_armed(&c->nudge_timer))
+        return;
+    for (struct upstream_query *q = c->queries; q; q = q->cnext) {
+        if (q == answered || !q->written || q->nudged || q->sent_at > answered->sent_at)
+            continue;
+        int64_t wait = c->up->srtt_ms;
+        wait = wait < NUDGE_MIN_MS ? NUDGE_MIN_MS : wait > NUDGE_MAX_MS ? NUDGE_MAX_MS : wait;
+        c->nudge_before = answered->sent_at;
+        loop_timer_at(c->pool->loop, &c->nudge_timer, loop_now(c->pool->loop) + wait,
+                      conn_on_nudge);
+        return;
+    }
+}
+
 static bool rcode_is_failure(uint16_t rcode) {
     return rcode != DNS_RCODE_NOERROR && rcode != DNS_RCODE_NXDOMAIN;
 }
@@ -382,6 +452,7 @@ static void conn_deliver(struct conn *c, const uint8_t *pkt, size_t len) {
         return;
     }
     c->answered = true;
+    conn_check_stragglers(c, q);
     upstream_answered(c->up, loop_now(c->pool->loop) - q->sent_at,
                       rcode_is_failure(m.rcode) || m.tc);
     log_debug("answer id %u from %s: rcode %u, %zu records", m.id, c->up->cfg->address, m.rcode,
@@ -395,6 +466,14 @@ static void conn_deliver(struct conn *c, const uint8_t *pkt, size_t len) {
     }
     query_finish(q, 0, &m);
     dns_msg_free(&m);
+}
+
+/* ACK what came in now, not ~40 ms later: a server that leaves Nagle on
+ * holds its next write until this ACK (upstream.h). The kernel drops
+ * back to delayed ACKs by itself, so this is re-armed at every input. */
+static void conn_ack_now(struct conn *c) {
+    int one = 1;
+    (void)setsockopt(c->io.fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
 }
 
 /* Reads and dispatches whole messages; false when the connection is gone. */
@@ -495,6 +574,10 @@ static void conn_ready(struct conn *c) {
 
 static void conn_on_io(struct loop_io *io, uint32_t revents) {
     struct conn *c = CONN_OF_IO(io);
+    /* Whatever came (handshake, session tickets, answers), before it is
+     * handled. */
+    if (revents & EPOLLIN)
+        conn_ack_now(c);
     if (c->state == CONN_CONNECTING) {
         int err = 0;
         socklen_t sl = sizeof(err);

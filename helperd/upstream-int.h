@@ -22,6 +22,11 @@
 #define MAX_EMPTY_RESENDS   2 /* resends after connections that answered nothing */
 #define FASTEST_PROBE_EVERY 20
 #define ROUTE_RECHECK_MS    5000
+/* A question left unanswered while the server answered one sent no earlier
+ * on the same connection is sent again there after the smoothed answer
+ * time, within these bounds (upstream-conn.c, "nudge"). */
+#define NUDGE_MIN_MS 10
+#define NUDGE_MAX_MS MIN_TRY_MS
 /* Unsent bytes a connection may hold: far more than max_inflight padded
  * queries once the kernel's buffers are full means the server stopped
  * reading (invariant 4: nothing grows without bound). */
@@ -76,17 +81,21 @@ struct conn {
     struct loop_timer timer; /* connect+handshake deadline, then idle close */
     uint8_t *wbuf;
     size_t wlen, wcap;
+    size_t whead; /* octets of the message at the head of wbuf not yet written; 0: none begun */
     uint8_t rbuf[2 + DNS_MAX_MESSAGE];
     size_t rlen;
     int64_t last_read_at;           /* when the server last sent anything */
     struct upstream_query *queries; /* on this connection, sent or waiting for the handshake */
     unsigned n_queries;
-    bool answered; /* has carried at least one answer */
-    bool warming;  /* opened by prewarm, handshake not finished yet */
-    bool dead;     /* closed; memory freed after this loop iteration */
+    bool answered;     /* has carried at least one answer */
+    bool warming;      /* opened by prewarm, handshake not finished yet */
+    bool dead;         /* closed; memory freed after this loop iteration */
+    bool write_failed; /* a write failed: read what came, then fail (conn_flush) */
     int connect_err;
     int64_t keepalive_ms; /* the server's RFC 7828 idle timeout, -1 when not said */
     int64_t idle_since;
+    struct loop_timer nudge_timer; /* armed while a question waits for its nudge */
+    int64_t nudge_before;          /* ... one written no later than this */
     uint8_t ids[65536 / 8];
 };
 
@@ -101,6 +110,7 @@ struct upstream_query {
     struct upstream_query *cnext, *cprev;
     uint16_t id;
     bool written;
+    bool nudged; /* sent again on its connection in this try (upstream-conn.c) */
     unsigned empty_resends;
     unsigned tries;
     unsigned start; /* round_robin: where this query's rounds begin */
@@ -144,6 +154,7 @@ struct upstream_pool {
 
 #define CONN_OF_IO(io)   ((struct conn *)((char *)(io)-offsetof(struct conn, io)))
 #define CONN_OF_TIMER(t) ((struct conn *)((char *)(t)-offsetof(struct conn, timer)))
+#define CONN_OF_NUDGE(t) ((struct conn *)((char *)(t)-offsetof(struct conn, nudge_timer)))
 #define UPSTREAM_OF_TIMER(t)                                                                       \
     ((struct upstream *)((char *)(t)-offsetof(struct upstream, probe_timer)))
 #define QUERY_OF_TIMER(t)                                                                          \
@@ -155,7 +166,8 @@ void conn_close(struct conn *c);
 /* The connection failed: back off (unless the server just closed it) and
  * move its queries on. */
 void conn_fail(struct conn *c, const char *why, bool upstream_fault);
-/* Writes what is buffered; false when the connection failed (and is gone). */
+/* Writes what is buffered; a failed write fails the connection from the
+ * loop, once what the server sent is read. Returns true. */
 bool conn_flush(struct conn *c);
 void conn_attach(struct conn *c, struct upstream_query *q);
 void query_detach(struct upstream_query *q);

@@ -265,21 +265,33 @@ static int pick_upstream(struct upstream_query *q) {
     return -1;
 }
 
-/* A connection with room, preferring ready ones; a new one only when all are full. */
+/* A connection with room: the ready one with the fewest queries in flight,
+ * so that the A and the AAAA of a lookup go on two connections when two
+ * are open (upstream.h: a server that leaves Nagle on answers each
+ * connection's first question at once). When the best one already carries
+ * a query and the pool allows another connection, one is opened: for this
+ * query when no connection is ready yet (both handshakes run at once), in
+ * the background when one is (a query waits for no handshake). */
 static struct conn *pick_conn(struct upstream_pool *p, struct upstream *up) {
     struct conn *best = NULL;
+    unsigned failing = 0; /* about to be failed (write_failed): no slot taken */
     for (struct conn *c = up->conns; c; c = c->next) {
-        if (c->n_queries >= p->cfg->pool.max_inflight)
+        failing += c->write_failed;
+        if (c->n_queries >= p->cfg->pool.max_inflight || c->write_failed)
             continue;
         if (!best || (c->state == CONN_READY && best->state != CONN_READY) ||
             (c->state == best->state && c->n_queries < best->n_queries))
             best = c;
     }
-    if (best)
+    bool may_open = up->n_conns - failing < p->cfg->pool.connections_per_upstream;
+    if (best && (best->n_queries == 0 || !may_open))
         return best;
-    if (up->n_conns < p->cfg->pool.connections_per_upstream)
-        return conn_open(up, false);
-    return NULL;
+    if (!best || best->state != CONN_READY) {
+        struct conn *c = may_open ? conn_open(up, false) : NULL;
+        return c ? c : best;
+    }
+    (void)conn_open(up, false);
+    return best;
 }
 
 static void query_on_timer(struct loop_timer *t) {

@@ -14,6 +14,41 @@
  * on a new connection. In strict mode nothing is ever sent in plaintext; in
  * opportunistic mode, and only when TLS cannot be set up at all, queries go
  * to port 53 of the same upstream over plain TCP (logged, counted).
+ *
+ * What the DoT servers people run do with pipelined queries, and why every
+ * one of them answers a lookup in one round trip (issue 13; each is run in
+ * tests/e2e/interop.sh as Debian ships it):
+ *
+ * - dnsdist 1.7 (default frontend options, no maxInFlight) reads one query
+ *   of a connection at a time and reads the next only when the socket is
+ *   readable again: a second query in the same TLS record waits until more
+ *   bytes arrive. So every message leaves in a TLS record of its own
+ *   (upstream-conn.c, conn_flush), also when queries queued during a
+ *   handshake go out together. As a class: a question still unanswered
+ *   while the server answered one sent no earlier on the same connection is
+ *   sent again there, with the same ID, after about one smoothed answer
+ *   time (NUDGE_MIN_MS..NUDGE_MAX_MS), once per try and without counting a
+ *   try: the new bytes wake a server like this one, and one that lost the
+ *   question gets it again. A pipelining server is never nudged when it
+ *   answers in time; a recursive one slow on one of two names costs one
+ *   duplicate question, whose second answer finds no query and is dropped.
+ * - Unbound 1.17 sets no TCP_NODELAY on the connections it accepts: with
+ *   an answer (or a session ticket) not yet ACKed, Nagle holds its next
+ *   write until the ACK comes, and a client that delays its ACKs (Linux:
+ *   40 ms at least) pays that for the AAAA of every lookup. Two answers to
+ *   the client: the A and the AAAA of a lookup go on two connections when
+ *   the pool may open two (pick_conn: the ready connection with the fewest
+ *   queries; a second one is opened as soon as a query lands on a busy
+ *   one), so each is the first write on its connection and leaves at once:
+ *   one round trip. And every input is ACKed at once (TCP_QUICKACK, re-armed
+ *   at each input, since the kernel falls back to delayed ACKs): what still
+ *   shares a connection (more queries than connections, tickets then an
+ *   answer on a new connection) waits one round trip, not 40 ms. The cost:
+ *   a second connection per upstream (its handshake is resumed), and a pure
+ *   ACK per input where one would sometimes ride on the next query.
+ * - Knot Resolver 5.6 pipelines, answers out of order, sets TCP_NODELAY and
+ *   announces its idle timeout (RFC 7828), which the pool honours: none of
+ *   the above is needed for it, and none of it costs it anything.
  */
 #pragma once
 

@@ -402,6 +402,10 @@ EOF
 E2E_UNBOUND_STUBS=${E2E_UNBOUND_STUBS:-}
 E2E_UNBOUND_STUB_ADDR=${E2E_UNBOUND_STUB_ADDR:-127.0.0.3}
 
+# E2E_UNBOUND_EXTRA: more lines for Unbound's server: clause (each indented
+# four spaces), e.g. a shorter tcp-idle-timeout for a test of idle closes.
+E2E_UNBOUND_EXTRA=${E2E_UNBOUND_EXTRA:-}
+
 # The "who may Unbound ask" lines: nobody, or loopback only with stubs.
 e2e_unbound_no_query() {
     if [ -z "$E2E_UNBOUND_STUBS" ]; then
@@ -463,6 +467,7 @@ $(e2e_unbound_no_query)
     # Answers in zone-file order, so both paths see the same order.
     rrset-roundrobin: no
 EOF
+    [ -z "$E2E_UNBOUND_EXTRA" ] || printf '%s\n' "$E2E_UNBOUND_EXTRA" >>"$conf"
     for zone in $E2E_ZONES $E2E_UNBOUND_STUBS; do
         printf '    local-zone: "%s" nodefault\n' "$zone" >>"$conf"
     done
