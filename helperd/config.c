@@ -576,7 +576,7 @@ int config_defaults(struct config **ret_config) {
                   .max_ttl = 86400,
                   .negative_ttl = 300,
                   .serve_stale_s = 0},
-        .clients = {.max = 1024, .per_user = 256, .lookups_per_user = 64},
+        .clients = {.max = 1024, .per_user = 256, .lookups_per_user = 256},
         .padding = true,
         .ndots = -1,
         .socket_path = strdup(DOT_DEFAULT_SOCKET),

@@ -62,7 +62,7 @@ struct config {
     struct {
         unsigned max;              /* default 1024, 16..65536: lookup-socket clients */
         unsigned per_user;         /* default 256, 1..65536: connections one uid holds */
-        unsigned lookups_per_user; /* default 64, 1..65536: its lookups in flight */
+        unsigned lookups_per_user; /* default 256, 1..65536: its new upstream queries in flight */
     } clients;
     bool padding;    /* default true */
     bool search_set; /* false: take search/ndots from /etc/resolv.conf */
