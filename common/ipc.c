@@ -100,8 +100,9 @@ int ipc_request_decode(uint8_t op, const uint8_t *body, size_t len, struct ipc_r
         r.family = body[0];
         if (r.family != IPC_AF_UNSPEC && r.family != IPC_AF_INET && r.family != IPC_AF_INET6)
             return -EBADMSG;
-        if (body[1] != 0)
+        if ((body[1] & ~IPC_FLAGS_ASK_MASK) != 0 || (body[1] & IPC_FLAGS_ASK_MASK) > IPC_ASK_MAX_)
             return -EBADMSG;
+        r.flags = body[1];
         r.name_len = get16(body + 2);
         if (len != 4 + (size_t)r.name_len || !query_name_ok(body + 4, r.name_len))
             return -EBADMSG;

@@ -17,7 +17,11 @@
  *
  * IPC_OP_BYNAME body:
  *   0    1     family     IPC_AF_UNSPEC | IPC_AF_INET | IPC_AF_INET6
- *   1    1     flags      0 (reserved, must be 0)
+ *   1    1     flags      bits 0-2: why the module asks (IPC_ASK_*): 0, or
+ *                         the reason the answer map could not answer, set
+ *                         only while a map of the daemon is live (so never
+ *                         to a daemon that does not publish one); bits 3-7
+ *                         reserved, must be 0
  *   2    2     name_len   0..IPC_MAX_QUERY_NAME, no NUL inside, no terminator
  *                         sent: the name as the program gave it (text, with
  *                         any escapes; the daemon converts it as glibc does)
@@ -123,9 +127,23 @@ enum ipc_status {
     IPC_STATUS_MAX_ = 7,
 };
 
+/* Why a BYNAME request reached the socket (the flags byte, bits 0-2). The
+ * daemon counts them (dot-helperctl stats): the map's misses cost no syscall
+ * to count. Reverse requests carry no flags byte. */
+enum ipc_ask {
+    IPC_ASK_PLAIN = 0,       /* no live map (or an older module) */
+    IPC_ASK_MAP_MISS = 1,    /* the map has no entry for it */
+    IPC_ASK_MAP_EXPIRED = 2, /* its entry expired */
+    IPC_ASK_MAP_BUSY = 3,    /* the daemon was writing the entry or the map */
+    IPC_ASK_MAP_INVALID = 4, /* its entry did not open (never expected) */
+    IPC_ASK_MAX_ = 4,
+};
+#define IPC_FLAGS_ASK_MASK 0x07
+
 struct ipc_request {
     uint8_t op; /* IPC_OP_BYNAME or IPC_OP_BYADDR */
     uint8_t family;
+    uint8_t flags; /* BYNAME: enum ipc_ask in bits 0-2 */
     uint16_t name_len;
     char name[IPC_MAX_QUERY_NAME + 1]; /* NUL-terminated after decode */
     uint8_t addr_len;

@@ -259,6 +259,7 @@ void cache_get(struct cache *c, const uint8_t *name, uint16_t qtype, int64_t now
         }
         ret_hit->state = CACHE_FRESH;
         ret_hit->ttl = (uint32_t)((e->expires - now_ms) / 1000);
+        ret_hit->expires = e->expires;
         ret_hit->answer = cache_answer_ref(e->answer);
         return;
     }

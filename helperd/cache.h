@@ -97,6 +97,7 @@ struct cache_hit {
     enum cache_state state;
     struct cache_answer *answer; /* a new reference, NULL on a miss */
     uint32_t ttl;                /* seconds left, or CACHE_STALE_TTL when stale */
+    int64_t expires;             /* fresh only: when it stops being fresh (now_ms's clock) */
     /* Stale only. failing: the last refresh failed (the upstreams are down):
      * answer with it at once. refresh: failing, and recheck_ms have passed
      * since: start one refresh in the background. Not failing: ask the

@@ -66,14 +66,14 @@ int config_keep_fixed(const struct config *cur, struct config *next,
         const char *key;
         char *const *cur;
         char **next;
-    } fixed[CONFIG_FIXED_KEYS] = {
+    } fixed[] = {
         {"socket", &cur->socket_path, &next->socket_path},
         {"control_socket", &cur->control_socket_path, &next->control_socket_path},
         {"user", &cur->user, &next->user},
     };
     const char *keys[CONFIG_FIXED_KEYS];
     size_t n = 0;
-    for (size_t i = 0; i < CONFIG_FIXED_KEYS; i++) {
+    for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
         if (str_same(*fixed[i].cur, *fixed[i].next))
             continue;
         char *keep = NULL;
@@ -82,6 +82,15 @@ int config_keep_fixed(const struct config *cur, struct config *next,
         free(*fixed[i].next);
         *fixed[i].next = keep;
         keys[n++] = fixed[i].key;
+    }
+    /* The answer map's file is laid out once, at start-up. */
+    if (next->cache.shared_map != cur->cache.shared_map) {
+        next->cache.shared_map = cur->cache.shared_map;
+        keys[n++] = "cache.shared_map";
+    }
+    if (next->cache.shared_map_entries != cur->cache.shared_map_entries) {
+        next->cache.shared_map_entries = cur->cache.shared_map_entries;
+        keys[n++] = "cache.shared_map_entries";
     }
     memcpy(ret_keys, keys, n * sizeof(keys[0]));
     *ret_n = n;

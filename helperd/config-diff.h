@@ -35,7 +35,7 @@ void config_match_upstreams(const struct config *cur, const struct config *next,
 
 /* The keys a reload keeps at their running value, as the config file names
  * them. */
-#define CONFIG_FIXED_KEYS 3
+#define CONFIG_FIXED_KEYS 5
 
 /* Puts cur's value of every key a reload cannot change back into next and
  * stores the names of those that differed in ret_keys (at most

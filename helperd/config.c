@@ -466,6 +466,8 @@ static const struct field cache_fields[] = {
     UINT_FIELD("max_ttl", cache.max_ttl, 0, 604800),
     UINT_FIELD("negative_ttl", cache.negative_ttl, 0, 86400),
     UINT_FIELD("serve_stale_s", cache.serve_stale_s, 0, 604800),
+    BOOL_FIELD("shared_map", cache.shared_map),
+    UINT_FIELD("shared_map_entries", cache.shared_map_entries, 16, 262144),
     {.name = NULL},
 };
 
@@ -575,7 +577,9 @@ int config_defaults(struct config **ret_config) {
                   .min_ttl = 0,
                   .max_ttl = 86400,
                   .negative_ttl = 300,
-                  .serve_stale_s = 0},
+                  .serve_stale_s = 0,
+                  .shared_map = true,
+                  .shared_map_entries = 4096},
         .clients = {.max = 1024, .per_user = 256, .lookups_per_user = 256},
         .padding = true,
         .ndots = -1,

@@ -53,11 +53,13 @@ struct config {
         bool prewarm;                      /* default true */
     } pool;
     struct {
-        unsigned entries;       /* default 10000, 0..10000000 (0 disables) */
-        unsigned min_ttl;       /* default 0 */
-        unsigned max_ttl;       /* default 86400, >= min_ttl */
-        unsigned negative_ttl;  /* default 300 */
-        unsigned serve_stale_s; /* default 0 */
+        unsigned entries;            /* default 10000, 0..10000000 (0 disables) */
+        unsigned min_ttl;            /* default 0 */
+        unsigned max_ttl;            /* default 86400, >= min_ttl */
+        unsigned negative_ttl;       /* default 300 */
+        unsigned serve_stale_s;      /* default 0 */
+        bool shared_map;             /* default true: the answer map (map-writer.h) */
+        unsigned shared_map_entries; /* default 4096, 16..262144 (rounded up to a power of 2) */
     } cache;
     struct {
         unsigned max;              /* default 1024, 16..65536: lookup-socket clients */

@@ -197,6 +197,18 @@ static void add_stats(struct control *ctl, struct ctl_reply_builder *b) {
     ctl_reply_add(b, "cache.coalesced", "%llu", (unsigned long long)rs.coalesced);
     ctl_reply_add(b, "clients.shed_lookups", "%llu", (unsigned long long)rs.shed_fetches);
     ctl_reply_add(b, "cache.upstream_queries", "%llu", (unsigned long long)rs.upstream_queries);
+    /* The map's hits never reach the daemon: what it sees is what it
+     * published and why lookups still came to the socket. */
+    static const char *const asked[] = {"map.asked_plain", "map.asked_miss", "map.asked_expired",
+                                        "map.asked_busy", "map.asked_invalid"};
+    ctl_reply_add(b, "map.enabled", "%d", rs.map ? 1 : 0);
+    ctl_reply_add(b, "map.slots", "%zu", rs.map_slots);
+    ctl_reply_add(b, "map.entries", "%zu", rs.map_entries);
+    ctl_reply_add(b, "map.published", "%llu", (unsigned long long)rs.map_published);
+    ctl_reply_add(b, "map.too_big", "%llu", (unsigned long long)rs.map_too_big);
+    ctl_reply_add(b, "map.resets", "%llu", (unsigned long long)rs.map_resets);
+    for (size_t i = 0; i < sizeof(asked) / sizeof(asked[0]); i++)
+        ctl_reply_add(b, asked[i], "%llu", (unsigned long long)rs.asked[i]);
 
     struct upstream_stats ps;
     upstream_pool_stats(ctl->pool, &ps);

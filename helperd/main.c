@@ -20,6 +20,7 @@
 #include "log.h"
 #include "loop.h"
 #include "netwatch.h"
+#include "map-writer.h"
 #include "privdrop.h"
 #include "resolvconf.h"
 #include "resolver.h"
@@ -94,11 +95,25 @@ static void control_daemon_info(void *userdata, struct control_daemon_info *ret_
 static void log_stats(const struct daemon *d) {
     struct resolver_stats rs;
     resolver_get_stats(d->resolver, &rs);
+    /* One line for the resolver (tests read the last two "stats:" lines). */
+    char map[320] = "";
+    if (rs.map)
+        snprintf(map, sizeof(map),
+                 " map_entries=%zu map_published=%llu map_too_big=%llu map_resets=%llu "
+                 "asked_plain=%llu asked_map_miss=%llu asked_map_expired=%llu "
+                 "asked_map_busy=%llu asked_map_invalid=%llu",
+                 rs.map_entries, (unsigned long long)rs.map_published,
+                 (unsigned long long)rs.map_too_big, (unsigned long long)rs.map_resets,
+                 (unsigned long long)rs.asked[IPC_ASK_PLAIN],
+                 (unsigned long long)rs.asked[IPC_ASK_MAP_MISS],
+                 (unsigned long long)rs.asked[IPC_ASK_MAP_EXPIRED],
+                 (unsigned long long)rs.asked[IPC_ASK_MAP_BUSY],
+                 (unsigned long long)rs.asked[IPC_ASK_MAP_INVALID]);
     log_info("stats: lookups=%llu cache_hits=%llu cache_misses=%llu stale_served=%llu "
-             "coalesced=%llu cache_entries=%zu",
+             "coalesced=%llu cache_entries=%zu%s",
              (unsigned long long)rs.lookups, (unsigned long long)rs.cache_hits,
              (unsigned long long)rs.cache_misses, (unsigned long long)rs.stale_served,
-             (unsigned long long)rs.coalesced, rs.cache_entries);
+             (unsigned long long)rs.coalesced, rs.cache_entries, map);
     struct upstream_stats st;
     upstream_pool_stats(d->pool, &st);
     log_info("stats: queries=%llu answers=%llu failures=%llu handshakes=%llu resumed=%llu "
@@ -342,6 +357,7 @@ int main(int argc, char **argv) {
     struct netwatch *netwatch = NULL;
     struct resolvconf *resolvconf = NULL;
     struct control *control = NULL;
+    struct map_writer *map = NULL;
     struct daemon d = {.config_path = path, .config_loaded_at = time(NULL)};
     int listen_fd = -1, control_fd = -1;
     uid_t control_owner = geteuid(); /* who binds the control socket */
@@ -390,6 +406,16 @@ int main(int argc, char **argv) {
         goto out;
     }
     listen_fd = -1; /* the server owns it now */
+    /* The answer map, next to the socket: the socket's directory is the
+     * one the module trusts (common/peer.h), and by now it is ours. */
+    if (cfg->cache.shared_map) {
+        r = map_writer_new(loop, cfg->socket_path, cfg->cache.shared_map_entries, &map);
+        if (r < 0)
+            log_warnx("cannot create the answer map %s.map (lookups go through the socket): %s",
+                      cfg->socket_path, strerror(-r));
+        else
+            resolver_set_map(resolver, map);
+    }
     static const struct control_hooks hooks = {
         .reload = control_reload,
         .daemon_info = control_daemon_info,
@@ -428,6 +454,9 @@ out:
     if (control_fd >= 0 || control)
         control_unlink(cfg->control_socket_path);
     control_free(control);
+    if (resolver)
+        resolver_set_map(resolver, NULL);
+    map_writer_free(map);
     netwatch_free(netwatch);
     server_free(server);
     resolvconf_free(resolvconf);

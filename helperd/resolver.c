@@ -22,6 +22,7 @@
 #include "dname.h"
 #include "dns-wire.h"
 #include "log.h"
+#include "map-writer.h"
 #include "search.h"
 #include "users.h"
 
@@ -51,8 +52,9 @@ struct sub {
     struct cache_answer *stale;  /* fallback when the upstreams fail */
     uint32_t ttl;
     enum search_outcome fail;
-    uint8_t source; /* enum resolver_source */
-    int upstream;   /* who answered, -1 */
+    uint8_t source;  /* enum resolver_source */
+    int upstream;    /* who answered, -1 */
+    int64_t expires; /* the answer stays in the cache until then; INT64_MIN: it won't */
 };
 
 struct resolver_job {
@@ -74,6 +76,11 @@ struct resolver_job {
     bool complete, running, found, started;
     bool starting;  /* inside resolver_start(): completion is delivered on return */
     uint8_t status; /* when complete and not found */
+    /* For the answer map: the first expiry of every answer the job used
+     * (every name of the search list), and whether one won't be cached. */
+    int64_t valid_until;
+    unsigned asked;
+    bool unpublishable;
 };
 
 struct resolver {
@@ -86,6 +93,7 @@ struct resolver {
     struct fetch *fetches[FETCH_BUCKETS];
     struct resolver_stats stats;
     struct users *owners; /* fetches in flight per user (clients.lookups_per_user) */
+    struct map_writer *map;
     uint32_t seed;
     uint8_t frame[IPC_HEADER_LEN + IPC_MAX_REPLY_BODY];
 };
@@ -115,10 +123,18 @@ static void cache_params_from(const struct config *cfg, uint32_t seed, struct ca
 void resolver_set_search(struct resolver *r, struct search_conf *conf) {
     conf_unref(r->search);
     r->search = conf;
+    if (r->map)
+        map_writer_reset(r->map);
+}
+
+void resolver_set_map(struct resolver *r, struct map_writer *map) {
+    r->map = map;
 }
 
 int resolver_reload(struct resolver *r, const struct config *cfg) {
     r->cfg = cfg;
+    if (r->map)
+        map_writer_reset(r->map);
     struct cache_params p;
     cache_params_from(cfg, r->seed, &p);
     cache_set_params(r->cache, &p);
@@ -157,15 +173,30 @@ int resolver_new(struct loop *l, const struct config *cfg, struct upstream_pool 
 
 void resolver_flush(struct resolver *r) {
     cache_flush(r->cache);
+    if (r->map)
+        map_writer_reset(r->map);
 }
 
 size_t resolver_flush_name(struct resolver *r, const uint8_t *name) {
+    /* The map can't find a name's entries (it lists none): all go. */
+    if (r->map)
+        map_writer_reset(r->map);
     return cache_flush_name(r->cache, name);
 }
 
 void resolver_get_stats(const struct resolver *r, struct resolver_stats *ret_stats) {
     *ret_stats = r->stats;
     ret_stats->cache_entries = cache_count(r->cache);
+    if (r->map) {
+        struct map_writer_stats ms;
+        map_writer_get_stats(r->map, &ms);
+        ret_stats->map = true;
+        ret_stats->map_slots = ms.slots;
+        ret_stats->map_entries = ms.entries;
+        ret_stats->map_published = ms.published;
+        ret_stats->map_too_big = ms.too_big;
+        ret_stats->map_resets = ms.resets;
+    }
 }
 
 /* --- fetches: one upstream query per (name, type) in flight -------------------------- */
@@ -332,8 +363,10 @@ out:
 }
 
 static void sub_finish(struct sub *s, struct cache_answer *a, uint32_t ttl,
-                       enum search_outcome fail, enum resolver_source source, int upstream) {
+                       enum search_outcome fail, enum resolver_source source, int upstream,
+                       int64_t expires) {
     s->done = true;
+    s->expires = a ? expires : INT64_MIN;
     s->source = a ? (uint8_t)source : RESOLVER_SOURCE_NONE;
     s->upstream = a && source == RESOLVER_SOURCE_UPSTREAM ? upstream : -1;
     s->answer = a; /* takes the reference */
@@ -351,6 +384,7 @@ static void fetch_on_answer(void *userdata, int error, const struct dns_msg *m) 
     struct cache_answer *a = NULL;
     enum search_outcome fail = SEARCH_TRYAGAIN;
     uint32_t ttl = 0;
+    int64_t expires = INT64_MIN;
     int by = upstream_pool_answered_by(r->pool);
     f->uq = NULL;
     if (error == 0) {
@@ -362,7 +396,9 @@ static void fetch_on_answer(void *userdata, int error, const struct dns_msg *m) 
             struct cache_params p;
             cache_params_from(r->cfg, 0, &p);
             ttl = cache_ttl(&p, a->status, has_ttl, a->ttl, m->has_soa, m->soa_ttl, m->soa_minimum);
-            (void)cache_put(r->cache, f->key, f->qtype, a, ttl, now);
+            if (cache_put(r->cache, f->key, f->qtype, a, ttl, now) == 0 && ttl > 0 &&
+                r->cfg->cache.entries > 0)
+                expires = now + (int64_t)ttl * 1000;
             if (a->status != IPC_STATUS_OK)
                 ttl = 0;
         }
@@ -382,14 +418,14 @@ static void fetch_on_answer(void *userdata, int error, const struct dns_msg *m) 
         struct sub *s = f->waiters;
         waiter_remove(s);
         if (a) {
-            sub_finish(s, cache_answer_ref(a), ttl, fail, RESOLVER_SOURCE_UPSTREAM, by);
+            sub_finish(s, cache_answer_ref(a), ttl, fail, RESOLVER_SOURCE_UPSTREAM, by, expires);
         } else if (s->stale) {
             r->stats.stale_served++;
             struct cache_answer *st = s->stale;
             s->stale = NULL;
-            sub_finish(s, st, CACHE_STALE_TTL, fail, RESOLVER_SOURCE_STALE, -1);
+            sub_finish(s, st, CACHE_STALE_TTL, fail, RESOLVER_SOURCE_STALE, -1, INT64_MIN);
         } else {
-            sub_finish(s, NULL, 0, fail, RESOLVER_SOURCE_NONE, -1);
+            sub_finish(s, NULL, 0, fail, RESOLVER_SOURCE_NONE, -1, INT64_MIN);
         }
     }
     cache_answer_unref(a);
@@ -419,14 +455,14 @@ static void fetch_join(struct resolver *r, const uint8_t *name, uint16_t qtype, 
         if (owner && owner->lookups >= r->cfg->clients.lookups_per_user) {
             r->stats.shed_fetches++;
             users_release(r->owners, owner);
-            sub_finish(s, NULL, 0, SEARCH_TRYAGAIN, RESOLVER_SOURCE_NONE, -1);
+            sub_finish(s, NULL, 0, SEARCH_TRYAGAIN, RESOLVER_SOURCE_NONE, -1, INT64_MIN);
             return;
         }
         f = calloc(1, sizeof(*f));
         if (!f) {
             users_release(r->owners, owner);
             if (s)
-                sub_finish(s, NULL, 0, SEARCH_TRYAGAIN, RESOLVER_SOURCE_NONE, -1);
+                sub_finish(s, NULL, 0, SEARCH_TRYAGAIN, RESOLVER_SOURCE_NONE, -1, INT64_MIN);
             return;
         }
         if (owner)
@@ -522,11 +558,11 @@ void resolver_free(struct resolver *r) {
 static void sub_start(struct resolver_job *job, struct sub *s, uint16_t qtype) {
     struct resolver *r = job->r;
     struct cache_hit hit;
-    *s = (struct sub){.job = job, .qtype = qtype, .upstream = -1};
+    *s = (struct sub){.job = job, .qtype = qtype, .upstream = -1, .expires = INT64_MIN};
     cache_get(r->cache, job->qname, qtype, loop_now(r->loop), &hit);
     if (hit.state == CACHE_FRESH) {
         r->stats.cache_hits++;
-        sub_finish(s, hit.answer, hit.ttl, SEARCH_TRYAGAIN, RESOLVER_SOURCE_CACHE, -1);
+        sub_finish(s, hit.answer, hit.ttl, SEARCH_TRYAGAIN, RESOLVER_SOURCE_CACHE, -1, hit.expires);
         return;
     }
     if (hit.state == CACHE_STALE && hit.failing) {
@@ -537,7 +573,7 @@ static void sub_start(struct resolver_job *job, struct sub *s, uint16_t qtype) {
             cache_refresh_failed(r->cache, job->qname, qtype, loop_now(r->loop));
             fetch_join(r, job->qname, qtype, NULL);
         }
-        sub_finish(s, hit.answer, hit.ttl, SEARCH_TRYAGAIN, RESOLVER_SOURCE_STALE, -1);
+        sub_finish(s, hit.answer, hit.ttl, SEARCH_TRYAGAIN, RESOLVER_SOURCE_STALE, -1, INT64_MIN);
         return;
     }
     s->stale = hit.answer; /* NULL on a miss */
@@ -574,6 +610,19 @@ static enum search_outcome job_outcome(const struct resolver_job *job) {
 
 static void job_on_timer(struct loop_timer *t);
 
+/* The reply depends on every answer the job used: it holds while all of
+ * them stay in the cache. */
+static void job_fold_expiry(struct resolver_job *job) {
+    for (unsigned i = 0; i < job->n_subs; i++) {
+        const struct sub *s = &job->subs[i];
+        job->asked++;
+        if (!s->done || s->expires == INT64_MIN)
+            job->unpublishable = true;
+        else if (s->expires < job->valid_until)
+            job->valid_until = s->expires;
+    }
+}
+
 static void job_complete(struct resolver_job *job) {
     job->complete = true;
     /* A job answered inside resolver_start() (the cache, a bad name) is
@@ -605,6 +654,7 @@ static void job_step(struct resolver_job *job) {
                 break;
             }
             search_report(&job->it, o);
+            job_fold_expiry(job);
             for (unsigned i = 0; i < job->n_subs; i++)
                 sub_clear(&job->subs[i]);
             job->n_subs = 0;
@@ -680,6 +730,20 @@ static const char *spelt(const char *q, const char *name, char *buf) {
     return buf;
 }
 
+/* Puts the reply (in r->frame) into the answer map under the request as the
+ * module sends it (flags 0). */
+static void job_publish(struct resolver_job *job, size_t len, int64_t ttl_until) {
+    struct resolver *r = job->r;
+    uint8_t req[IPC_HEADER_LEN + IPC_MAX_REQUEST_BODY];
+    int n = job->req.op == IPC_OP_BYNAME
+                ? ipc_request_encode_byname(req, sizeof(req), job->req.family, job->req.name)
+                : ipc_request_encode_byaddr(req, sizeof(req), job->req.family, job->req.addr,
+                                            job->req.addr_len);
+    if (n > 0)
+        map_writer_publish(r->map, req, (size_t)n, r->frame, len, job->valid_until,
+                           ttl_until == INT64_MAX ? job->valid_until : ttl_until);
+}
+
 /* Encodes the job's verdict into a reply frame and hands it over. */
 static void job_deliver(struct resolver_job *job) {
     struct resolver *r = job->r;
@@ -708,6 +772,13 @@ static void job_deliver(struct resolver_job *job) {
             status = IPC_STATUS_OK;
     }
     size_t len;
+    int64_t ttl_until = INT64_MAX;
+    job_fold_expiry(job);
+    for (unsigned i = 0; first_ok && i < job->n_subs; i++) {
+        const struct sub *s = &job->subs[i];
+        if (s->answer && s->answer->status == IPC_STATUS_OK && s->expires < ttl_until)
+            ttl_until = s->expires;
+    }
     const struct cache_answer *a = first_ok ? first_ok->answer : NULL;
     bool forward = job->req.op == IPC_OP_BYNAME;
     if (a && forward && dname_to_text(job->qname, q, sizeof(q)) < 0)
@@ -732,6 +803,9 @@ static void job_deliver(struct resolver_job *job) {
         ipc_reply_begin(&b, r->frame, sizeof(r->frame), status, 0, NULL);
         len = ipc_reply_end(&b);
     }
+    if (r->map && !job->unpublishable && job->asked > 0 && status != IPC_STATUS_UNAVAIL &&
+        status != IPC_STATUS_TRYAGAIN)
+        job_publish(job, len, ttl_until);
     if (job->trace) {
         struct resolver_trace *t = job->trace;
         snprintf(t->name, sizeof(t->name), "%s", job->cand);
@@ -800,11 +874,14 @@ int resolver_start_traced(struct resolver *r, const struct ipc_request *req, uid
     job->cb = cb;
     job->userdata = userdata;
     job->deadline = loop_now(r->loop) + r->cfg->timeouts.query_ms;
+    job->valid_until = INT64_MAX;
     job->next = r->jobs;
     if (r->jobs)
         r->jobs->prev = job;
     r->jobs = job;
     r->stats.lookups++;
+    unsigned ask = req->flags & IPC_FLAGS_ASK_MASK;
+    r->stats.asked[ask <= IPC_ASK_MAX_ ? ask : IPC_ASK_PLAIN]++;
 
     if (req->op == IPC_OP_BYADDR) {
         int af = req->family == IPC_AF_INET ? AF_INET : AF_INET6;

@@ -14,6 +14,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -42,6 +43,13 @@ struct resolver_stats {
     uint64_t coalesced;        /* questions that joined a query already in flight */
     uint64_t shed_fetches;     /* told TRYAGAIN: their user had clients.lookups_per_user */
     size_t cache_entries;
+    /* Why lookups reached the socket while the module had a live answer
+     * map (enum ipc_ask; [IPC_ASK_PLAIN]: no live map, an older module or a
+     * reverse lookup). The map's hits never reach the daemon. */
+    uint64_t asked[IPC_ASK_MAX_ + 1];
+    bool map; /* an answer map is in use */
+    size_t map_slots, map_entries;
+    uint64_t map_published, map_too_big, map_resets;
 };
 
 /* Starts with no search list and ndots 1 (see resolver_set_search). */
@@ -93,6 +101,14 @@ int resolver_reload(struct resolver *r, const struct config *cfg);
  * lookups that start from now; jobs running keep the list they started
  * with, so a lookup sees one list or the other, never a mix. */
 void resolver_set_search(struct resolver *r, struct search_conf *conf);
+struct map_writer;
+/* The answer map that the replies go into (map-writer.h), NULL for none;
+ * not owned. Every reply that the socket would give again unchanged until
+ * an expiry is published: all its questions were answered from fresh cache
+ * entries or by an upstream answer just cached (stale and failed answers,
+ * and a reply the cache would not keep, are not), valid until the first of
+ * them expires. A flush, a reload and a new search list reset the map. */
+void resolver_set_map(struct resolver *r, struct map_writer *map);
 /* Forgets every cached answer. */
 void resolver_flush(struct resolver *r);
 /* Forgets the cached answers of one name (wire form, dname.h), every type;

@@ -83,7 +83,7 @@ static int recv_all(int fd, uint8_t *p, size_t len, int64_t deadline) {
     return 0;
 }
 
-static const char *socket_path(void) {
+const char *nss_client_socket_path(void) {
     const char *path = secure_getenv("NSS_DOT_SOCKET");
     return path && *path ? path : DOT_DEFAULT_SOCKET;
 }
@@ -148,7 +148,7 @@ static int check_peer(int fd, const char *path) {
 #define FIRST_READ 1024
 
 int nss_client_transact(const uint8_t *req, size_t req_len, uint8_t **ret_body, size_t *ret_len) {
-    const char *path = socket_path();
+    const char *path = nss_client_socket_path();
     int64_t deadline = deadline_from(now_ms(), path);
     int fd = connect_daemon(path);
     if (fd < 0)

@@ -19,6 +19,10 @@
 #define NSS_DOT_GRACE_MS    1000
 #define NSS_DOT_DEFAULT_MS  3000
 
+/* The daemon's socket: NSS_DOT_SOCKET (through secure_getenv, so never in
+ * a setuid program) or the default. */
+const char *nss_client_socket_path(void);
+
 /* Sends the request frame and reads one reply frame. On success returns 0 and
  * *ret_body is a malloc'd reply body of *ret_len bytes (the caller frees it).
  * Errors: -ENOENT, -ECONNREFUSED, -EACCES... when no daemon listens (fail

@@ -40,6 +40,7 @@
 #include "nss-addr.h"
 #include "nss-buffer.h"
 #include "nss-client.h"
+#include "nss-map.h"
 
 #define EXPORT __attribute__((visibility("default")))
 
@@ -126,11 +127,40 @@ static struct verdict map_status(uint8_t st) {
     }
 }
 
-static struct verdict transact(const uint8_t *req, size_t req_len, struct result *res, char *buffer,
+/* Why a request that the live map could not answer goes to the socket. */
+static uint8_t ask_cause(enum map_result m) {
+    switch (m) {
+    case MAP_MISS:
+        return IPC_ASK_MAP_MISS;
+    case MAP_EXPIRED:
+        return IPC_ASK_MAP_EXPIRED;
+    case MAP_BUSY:
+        return IPC_ASK_MAP_BUSY;
+    case MAP_INVALID:
+        return IPC_ASK_MAP_INVALID;
+    default:
+        return IPC_ASK_PLAIN;
+    }
+}
+
+/* The daemon's answer: from its answer map when it has one (no syscall),
+ * else over the socket. Either way the same reply body. */
+static struct verdict transact(uint8_t *req, size_t req_len, struct result *res, char *buffer,
                                size_t buflen) {
+    uint8_t mapped[MAP_FRAME_MAX];
     uint8_t *body = NULL;
     size_t len = 0;
-    int r = nss_client_transact(req, req_len, &body, &len);
+    int r = 0;
+    enum map_result m = nss_map_lookup(req, req_len, mapped, &len);
+    if (m == MAP_HIT) {
+        body = mapped;
+    } else {
+        /* The map keys on the request with flags 0; the cause only goes to
+         * a daemon whose map is live, which knows the bits. */
+        if (m != MAP_DEAD && req[3] == IPC_OP_BYNAME)
+            req[IPC_HEADER_LEN + 1] = ask_cause(m);
+        r = nss_client_transact(req, req_len, &body, &len);
+    }
     /* A daemon that is there but slow or full is not "unavailable": under
      * "dot [!UNAVAIL=return] dns" that would send the name out in plaintext. */
     if (r == -ETIMEDOUT || r == -EAGAIN)
@@ -164,7 +194,8 @@ static struct verdict transact(const uint8_t *req, size_t req_len, struct result
                 *res->canonp = res->host->h_name;
         }
     }
-    free(body);
+    if (body != mapped)
+        free(body);
     return out;
 }
 

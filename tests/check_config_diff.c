@@ -159,6 +159,18 @@ START_TEST(config_diff_keep_fixed_restores_sockets_and_user) {
     ck_assert_int_eq(next->log_level, LOG_LEVEL_DEBUG);    /* not a fixed key */
     config_free(cur);
     config_free(next);
+    /* the answer map's file is laid out at start-up */
+    cur = load("cache = { shared_map = true; shared_map_entries = 1024; };\n");
+    next = load("cache = { shared_map = false; shared_map_entries = 64; entries = 5; };\n");
+    ck_assert_int_eq(config_keep_fixed(cur, next, keys, &n), 0);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_str_eq(keys[0], "cache.shared_map");
+    ck_assert_str_eq(keys[1], "cache.shared_map_entries");
+    ck_assert(next->cache.shared_map);
+    ck_assert_uint_eq(next->cache.shared_map_entries, 1024);
+    ck_assert_uint_eq(next->cache.entries, 5);
+    config_free(cur);
+    config_free(next);
 }
 END_TEST
 

@@ -458,11 +458,25 @@ START_TEST(ipc_request_decode_rejects_name_over_max) {
 END_TEST
 
 START_TEST(ipc_request_decode_rejects_reserved_flags) {
-    const uint8_t flags[] = {1, 0x80, 0xff};
+    const uint8_t flags[] = {5, 7, 0x08, 0x80, 0xff, 0x81};
     struct pkt *p = pkt_new();
     for (size_t i = 0; i < sizeof(flags); i++) {
         p_byname(p, IPC_AF_INET, flags[i], 3, "abc", 3);
         expect_request_rejected(IPC_OP_BYNAME, p->b, p->n);
+    }
+    free(p);
+}
+END_TEST
+
+START_TEST(ipc_request_decode_takes_the_map_fallback_cause) {
+    struct pkt *p = pkt_new();
+    for (uint8_t f = 0; f <= IPC_ASK_MAX_; f++) {
+        struct ipc_request r;
+        p->n = 0;
+        p_byname(p, IPC_AF_INET, f, 3, "abc", 3);
+        ck_assert_int_eq(ipc_request_decode(IPC_OP_BYNAME, p->b, p->n, &r), 0);
+        ck_assert_uint_eq(r.flags, f);
+        ck_assert_str_eq(r.name, "abc");
     }
     free(p);
 }
@@ -1190,6 +1204,7 @@ int main(void) {
         CHECK_CASE(ipc_request_decode_takes_the_empty_name),
         CHECK_CASE(ipc_request_decode_rejects_name_over_max),
         CHECK_CASE(ipc_request_decode_rejects_reserved_flags),
+        CHECK_CASE(ipc_request_decode_takes_the_map_fallback_cause),
         CHECK_CASE(ipc_request_decode_rejects_wrong_family),
         CHECK_CASE(ipc_request_decode_rejects_addr_len_mismatch),
         CHECK_CASE(ipc_request_decode_rejects_other_ops),

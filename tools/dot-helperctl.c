@@ -227,6 +227,13 @@ static void print_status(const struct ctl_reply_view *v) {
     printf("        Cache: %llu entries, %llu hits, %llu misses, %llu stale served\n",
            getu(v, "cache.entries"), getu(v, "cache.hits"), getu(v, "cache.misses"),
            getu(v, "cache.stale_served"));
+    if (getu(v, "map.enabled"))
+        printf("   Answer map: %llu entries in %llu slots, %llu published; asked after a map "
+               "miss %llu, expired %llu, busy %llu\n",
+               getu(v, "map.entries"), getu(v, "map.slots"), getu(v, "map.published"),
+               getu(v, "map.asked_miss"), getu(v, "map.asked_expired"), getu(v, "map.asked_busy"));
+    else
+        printf("   Answer map: off\n");
     unsigned long long n = getu(v, "upstreams");
     for (unsigned long long i = 0; i < n; i++) {
 #define G(name) (snprintf(k, sizeof(k), "upstream.%llu." name, i), get(v, k, a, sizeof(a)))

@@ -69,7 +69,9 @@ start() {
     shift
     e2e_stop_daemon
     e2e_write_daemon_config "$d/helperd.conf" "$@"
-    printf 'cache = { %s };\n' "$cache" >>"$d/helperd.conf"
+    # The daemon's own cache, through the socket: the answer map (which
+    # keeps an answer to its TTL whatever the LRU does) is map.sh's.
+    printf 'cache = { shared_map = false; %s };\n' "$cache" >>"$d/helperd.conf"
     e2e_start_daemon "$d/helperd.conf"
 }
 

@@ -28,6 +28,7 @@ $cc -std=gnu11 -O1 -g -fPIC -shared -fsanitize=thread -fvisibility=hidden \
     -Wl,--version-script="$src/nss/libnss_dot.map" -o "$d/tsan/libnss_dot.so.2" \
     "$src"/nss/nss-dot.c "$src"/nss/nss-client.c "$src"/nss/nss-buffer.c "$src"/nss/nss-addr.c \
     "$src"/common/ipc.c "$src"/common/dname.c "$src"/common/query-ms.c "$src"/common/peer.c \
+    "$src"/nss/nss-map.c "$src"/common/map.c "$src"/common/sha256.c "$src"/common/chacha20.c \
     2>"$d/tsan-build.log" || { cat "$d/tsan-build.log" >&2; e2e_skip "cannot build the module with -fsanitize=thread"; }
 $cc -std=gnu11 -O1 -g -fsanitize=thread -pthread -o "$d/threads" "$(dirname "$0")/threads.c" \
     2>"$d/threads-build.log" || { cat "$d/threads-build.log" >&2; e2e_hard "cannot build threads.c"; }
