@@ -36,6 +36,9 @@ static void check_request(uint8_t op, const uint8_t *body, size_t len) {
         assert(req.name_len <= IPC_MAX_QUERY_NAME);
         assert(strlen(req.name) == req.name_len);
         n = ipc_request_encode_byname(frame, sizeof(frame), req.family, req.name);
+        /* The encoder writes flags 0; the module sets why it asks after. */
+        if (n >= IPC_HEADER_LEN + 2)
+            frame[IPC_HEADER_LEN + 1] = req.flags;
     } else {
         assert(req.addr_len == ipc_addr_len(req.family) && req.addr_len != 0);
         n = ipc_request_encode_byaddr(frame, sizeof(frame), req.family, req.addr, req.addr_len);
