@@ -11,7 +11,8 @@
 # never touched: makes a throwaway CA and a certificate for dns.test, starts
 # Unbound serving a small test zone over TLS on 127.0.0.1:853, starts
 # dot-helperd (strict: CA + name + SPKI pin) and resolves a few names through
-# the NSS module with getent ("hosts: files dot"). Everything it started is
+# the NSS module with getent ("hosts: files dot"), then shows dot-helperctl
+# status (the daemon as an administrator sees it). Everything it started is
 # stopped and its temporary files removed at the end.
 #
 # Environment: DEMO_BUILDDIR (default: build/ in the source tree), CC.
@@ -94,6 +95,10 @@ show 0 "reverse lookup, IPv4 (PTR)" getent hosts 192.0.2.1
 show 0 "reverse lookup, IPv6 (PTR)" getent hosts 2001:db8::2:2
 show 0 "a CNAME chain: canonical name first, then the aliases" getent hosts cname.test
 show 2 "a name that does not exist (NXDOMAIN): getent exits 2" getent hosts nx.test
+
+# What the administrator sees: the daemon's state over its control socket.
+printf '\n== the daemon, as the administrator sees it\n$ dot-helperctl status\n'
+"$top_builddir/tools/dot-helperctl" -c "$d/dot-helperd.conf" status || n_bad=$((n_bad + 1))
 
 e2e_stop_daemon
 echo
