@@ -68,8 +68,19 @@ int map_writer_new(struct loop *l, const char *socket_path, unsigned entries,
     if ((r = new_salt(salt)) < 0)
         goto fail;
     struct stat st;
-    if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0 || fchmod(fd, 0444) < 0 ||
-        ftruncate(fd, (off_t)size) < 0 || fstat(fd, &st) < 0 ||
+    if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0 || fchmod(fd, 0444) < 0) {
+        r = -errno;
+        goto fail;
+    }
+    /* Every page allocated now, not a sparse file: on a tmpfs (/run) that
+     * fills up later, touching a hole would raise SIGBUS, in the daemon
+     * writing a slot and in every program whose module reads one. Without
+     * the room, no map (the socket answers). */
+    if ((r = posix_fallocate(fd, 0, (off_t)size)) != 0) {
+        r = -r;
+        goto fail;
+    }
+    if (fstat(fd, &st) < 0 ||
         (base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)) == MAP_FAILED) {
         r = -errno;
         goto fail;

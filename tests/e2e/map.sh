@@ -159,6 +159,31 @@ e2e_stop_daemon
 [ ! -e "$MAP" ] || fail "a stopped daemon left its map behind"
 ! lookup v4.test || fail "v4.test resolves with the daemon stopped"
 
+# --- a /run that fills up ----------------------------------------------------------------
+# The map's pages are allocated when it is made: a full tmpfs must not turn a
+# read of a never-written slot into SIGBUS in the program doing the lookup.
+# The default 4096 entries make a map of 2 MiB + 256 bytes.
+mkdir "$d/tiny"
+mount -t tmpfs -o size=2304k,mode=0755 tmpfs "$d/tiny" || e2e_hard "cannot mount a small tmpfs"
+e2e_write_daemon_config "$d/tiny.conf" --socket "$d/tiny/socket"
+e2e_start_daemon "$d/tiny.conf"
+[ -f "$d/tiny/socket.map" ] || fail "no map on a tmpfs with room for it"
+dd if=/dev/zero of="$d/tiny/fill" bs=4k 2>/dev/null || true
+for name in v4.test v6.test nx.test mail.test www.test a.test b.test c.test; do
+    rc=0
+    lookup "$name" || rc=$?
+    [ "$rc" -lt 128 ] || fail "getent $name died of signal $((rc - 128)) with the map's tmpfs full"
+done
+e2e_stop_daemon
+rm -f "$d/tiny/fill"
+# No room for the map at all: no map, and the socket answers.
+mount -o remount,size=1m "$d/tiny" || e2e_hard "cannot shrink the small tmpfs"
+e2e_start_daemon "$d/tiny.conf"
+[ ! -e "$d/tiny/socket.map" ] || fail "a map that does not fit its tmpfs was made anyway"
+lookup v4.test || fail "v4.test does not resolve without a map"
+e2e_stop_daemon
+umount "$d/tiny"
+
 # --- a map the socket rule does not trust ------------------------------------------------
 if id nobody >/dev/null 2>&1; then
     mkdir -m 1777 "$d/shared"
