@@ -10,7 +10,8 @@
  *   no address of that family  NOTFOUND, h_errno NO_DATA
  *   records, but none usable (e.g. a CNAME chain without an address of that
  *   family)                    TRYAGAIN, errno ENOENT, h_errno NO_RECOVERY
- *   SERVFAIL, timeout, no upstream usable, daemon too slow or its backlog full
+ *   SERVFAIL, timeout, no upstream usable, daemon too slow or its backlog full,
+ *   daemon closed after taking the request
  *                              TRYAGAIN, errno EAGAIN, h_errno TRY_AGAIN
  *   search list: a SERVFAIL, then the last name NXDOMAIN/NODATA
  *                              NOTFOUND, errno EAGAIN, h_errno TRY_AGAIN
@@ -162,8 +163,11 @@ static struct verdict transact(uint8_t *req, size_t req_len, struct result *res,
         r = nss_client_transact(req, req_len, &body, &len);
     }
     /* A daemon that is there but slow or full is not "unavailable": under
-     * "dot [!UNAVAIL=return] dns" that would send the name out in plaintext. */
-    if (r == -ETIMEDOUT || r == -EAGAIN)
+     * "dot [!UNAVAIL=return] dns" that would send the name out in plaintext.
+     * Nor is one that took the request and closed before a whole reply (it
+     * shed this client, or died mid-lookup): it was there, the name was
+     * asked, and only a retry is right. */
+    if (r == -ETIMEDOUT || r == -EAGAIN || r == -EPROTO || r == -ECONNRESET || r == -EPIPE)
         return verdict(NSS_STATUS_TRYAGAIN, EAGAIN, TRY_AGAIN);
     if (r < 0)
         return verdict(NSS_STATUS_UNAVAIL, -r, NO_RECOVERY);

@@ -6,7 +6,10 @@
  * well-formed reply that no real daemon would give (impostor.test,
  * 203.0.113.66), so a test can tell whether the module used it.
  *
- *   fake-daemon --socket PATH --log FILE --ready FILE
+ *   fake-daemon --socket PATH --log FILE --ready FILE [--hangup]
+ *
+ * --hangup: read the request, then close without a reply (a daemon that
+ * sheds the client or dies mid-lookup).
  *
  * Runs until killed; one client at a time, each read bounded by 2 s.
  */
@@ -30,13 +33,16 @@ static void note(const char *what, long n) {
 
 int main(int argc, char **argv) {
     const char *path = NULL, *logpath = NULL, *ready = NULL;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        if (strcmp(argv[i], "--socket") == 0)
-            path = argv[i + 1];
-        else if (strcmp(argv[i], "--log") == 0)
-            logpath = argv[i + 1];
-        else if (strcmp(argv[i], "--ready") == 0)
-            ready = argv[i + 1];
+    int hangup = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--hangup") == 0)
+            hangup = 1;
+        else if (i + 1 < argc && strcmp(argv[i], "--socket") == 0)
+            path = argv[++i];
+        else if (i + 1 < argc && strcmp(argv[i], "--log") == 0)
+            logpath = argv[++i];
+        else if (i + 1 < argc && strcmp(argv[i], "--ready") == 0)
+            ready = argv[++i];
     }
     if (!path || !logpath || !ready || !(logf_ = fopen(logpath, "a"))) {
         fprintf(stderr, "usage: fake-daemon --socket PATH --log FILE --ready FILE\n");
@@ -74,7 +80,8 @@ int main(int argc, char **argv) {
             n = recv(fd, buf, sizeof(buf), 0);
         if (n > 0) {
             note("request", (long)n);
-            (void)send(fd, reply, sizeof(reply), MSG_NOSIGNAL);
+            if (!hangup)
+                (void)send(fd, reply, sizeof(reply), MSG_NOSIGNAL);
         }
         close(fd);
     }

@@ -43,13 +43,15 @@ fail() {
     n_failed=$((n_failed + 1))
 }
 
-# start_fake DIR [as nobody]: an impostor listening on DIR/socket.
+# start_fake DIR [as nobody]: an impostor listening on DIR/socket (FAKE_OPTS:
+# more fake-daemon options).
 start_fake() {
     local dir=$1 pid
     shift
     rm -f "$dir/ready"
+    # shellcheck disable=SC2086 # FAKE_OPTS: extra options, split on purpose
     "$@" "$d/fake-daemon" --socket "$dir/socket" --log "$dir/fake.log" --ready "$dir/ready" \
-        >>"$d/fake.out" 2>&1 &
+        ${FAKE_OPTS:-} >>"$d/fake.out" 2>&1 &
     pid=$!
     E2E_PIDS="$E2E_PIDS $pid"
     e2e_wait_for "$E2E_READY_DS" "the impostor in $dir" test -e "$dir/ready" ||
@@ -85,6 +87,23 @@ lookup() {
 mkdir -m 0755 "$d/rootdir"
 start_fake "$d/rootdir"
 lookup "root impostor in a root directory" "$d/rootdir/socket" used
+e2e_stop_pid "$FAKE_PID" impostor || true
+
+# 1b. The same daemon taking the request and closing without a reply (it
+# shed this client, or died mid-lookup): TRY_AGAIN, never UNAVAIL, which
+# "dot [!UNAVAIL=return] dns" would turn into a plaintext query.
+mkdir -m 0755 "$d/hangup"
+FAKE_OPTS=--hangup start_fake "$d/hangup"
+n_checks=$((n_checks + 1))
+E2E_SOCKET=$d/hangup/socket e2e_via dot "$d/nss-probe" name anything.test >"$d/hangup.out" 2>&1 || true
+if ! grep -q 'gethostbyname2(AF_INET): rc=.* h_errno=TRY_AGAIN' "$d/hangup.out" ||
+    ! grep -q 'getaddrinfo(AF_UNSPEC): EAI_AGAIN' "$d/hangup.out" ||
+    [ "$(count request "$d/hangup")" -lt 1 ]; then
+    fail "a daemon that closes after the request: expected TRY_AGAIN / EAI_AGAIN"
+    sed 's/^/  | /' "$d/hangup.out" >&2
+else
+    e2e_log "a daemon that closes after taking the request: TRY_AGAIN"
+fi
 e2e_stop_pid "$FAKE_PID" impostor || true
 
 # 2. nobody, in a sticky shared directory: refused, and never told the name.
