@@ -73,9 +73,11 @@ cat <<EOF
 - **Machine**: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1),
   kernel $(uname -r), Debian $(cat /etc/debian_version 2>/dev/null || echo '?'),
   glibc $(pkgver libc6)
-- **Stacks**: nss-dot (this tree: libnss_dot.so.2 + dot-helperd); nss_dns → Unbound
+- **Stacks**: nss-dot (this tree: libnss_dot.so.2 + dot-helperd, the answer map on as by
+  default, and off: the socket path); nss_dns → Unbound
   $(pkgver unbound) caching forwarder over TLS; nss_dns → Stubby $(pkgver stubby) strict;
   nss-resolve → systemd-resolved $(pkgver systemd-resolved) with DNSOverTLS=yes;
+  nscd $(pkgver nscd) (hosts cache, shared) → nss_dns → Unbound as above;
   floors: \`files\` and a raw Unix-socket round trip (bench/unix-echo)
 - **Upstream**: bench/delay-proxy (TLS 1.3, TCP_NODELAY, one write per message) in
   front of an authoritative Unbound; the delay is one way, in each direction.
@@ -154,14 +156,18 @@ function target(name, t, r, goal, hi) {
     }
 }
 BEGIN {
-    nstack = split("dot dot-nagle unbound stubby resolved files unix", order, " ")
+    nstack = split("dot dot-nomap dot-nagle unbound stubby resolved nscd files unix", order, " ")
     label["dot"] = "nss-dot"
+    label["dot-nomap"] = "nss-dot, map off"
     label["dot-nagle"] = "nss-dot, Nagle-on upstream"
     label["unbound"] = "nss_dns→Unbound"
     label["stubby"] = "nss_dns→Stubby"
     label["resolved"] = "nss-resolve→resolved"
+    label["nscd"] = "nscd→nss_dns→Unbound"
     label["files"] = "files"
     label["unix"] = "unix socket"
+    # The DoT resolvers nss-dot replaces (the targets of issue 4); nscd, a cache in
+    # front of one of them, has its own rows in the answer map section.
     nalt = split("unbound stubby resolved", alts, " ")
 }
 NR == 1 { next }
