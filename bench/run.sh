@@ -121,13 +121,17 @@ if [ -z "${BENCH_IN_NS:-}" ]; then
         command -v "$t" >/dev/null 2>&1 || die "$t is not installed"
     done
     mkdir -p "$RESULTS"
+    # The newest committed run: the report compares the socket path with it.
+    BENCH_PREVIOUS=$(git -C "$top_srcdir" ls-files 'bench/results/bench-*.csv' 2>/dev/null |
+        sort | tail -n 1)
+    [ -z "$BENCH_PREVIOUS" ] || BENCH_PREVIOUS=$top_srcdir/$BENCH_PREVIOUS
     stamp=$(date -u +%Y%m%dT%H%M%SZ)
     if [ -n "${BENCH_VIA_MAKE:-}" ]; then
         BENCH_COMMAND="make bench${ARGS:+ BENCH_ARGS=\"$ARGS\"}"
     else
         BENCH_COMMAND="bench/run.sh${ARGS:+ $ARGS}"
     fi
-    export BENCH_STAMP=$stamp BENCH_COMMAND top_srcdir top_builddir
+    export BENCH_STAMP=$stamp BENCH_COMMAND BENCH_PREVIOUS top_srcdir top_builddir
     rc=0
     BENCH_IN_NS=1 unshare -m -n -u -p -f --kill-child --mount-proc \
         bash "$here/run.sh" "${ORIG_ARGS[@]}" --no-deps || rc=$?
@@ -908,4 +912,4 @@ for s in $STACKS; do
 done
 cp "$W/kdig.out" "$W/kdig-warm.txt" 2>/dev/null || true
 bash "$here/report.sh" --csv "$CSV" --kdig "$W/kdig-warm.txt" --module-dir "$MODULE_DIR" \
-    --command "$BENCH_COMMAND" >"${CSV%.csv}.md"
+    --command "$BENCH_COMMAND" --previous "${BENCH_PREVIOUS:-}" >"${CSV%.csv}.md"
