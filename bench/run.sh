@@ -767,7 +767,9 @@ run_cold() {
             ;;
         nscd)
             rm -f "$W/nscd-run/socket"
-            cond=path:$W/nscd-run/socket
+            # nscd binds its socket before it listens: a client in between
+            # is refused, falls back to its own NSS and fails.
+            cond=unix:$W/nscd-run/socket
             # A lookup while nscd is down would make glibc skip nscd for
             # the next 100 lookups: the client reads its configuration at
             # the first lookup instead.
