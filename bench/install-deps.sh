@@ -12,7 +12,7 @@
 # mode, owner) right after it, also when the install fails or is interrupted.
 set -eu
 
-PKGS="unbound stubby systemd-resolved libnss-resolve knot-dnsutils openssl iproute2
+PKGS="unbound stubby systemd-resolved libnss-resolve nscd knot-dnsutils openssl iproute2
       util-linux libssl-dev pkg-config gcc make binutils"
 
 log() { printf 'install-deps: %s\n' "$*" >&2; }
@@ -77,9 +77,9 @@ restore() {
 }
 # Unbound, Stubby and systemd-resolved all start a service on port 53 when
 # installed; on a machine with a service manager they would collide and fail
-# the install. The bench runs its own instances in namespaces: keep the
-# packages from starting anything (policy-rc.d), unless the machine has a
-# policy of its own.
+# the install. nscd would start caching the machine's own lookups. The bench
+# runs its own instances in namespaces: keep the packages from starting
+# anything (policy-rc.d), unless the machine has a policy of its own.
 policy=/usr/sbin/policy-rc.d
 made_policy=""
 if [ ! -e "$policy" ]; then

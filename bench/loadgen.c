@@ -18,9 +18,11 @@
  * from the thread's own offset; with a pattern, they use the first counter
  * values), then all threads start measuring together.
  *
- * Cold start: -R path:FILE or -R udp:IPV4:PORT makes loadgen wait (polling
- * every half millisecond) until FILE exists or something is bound to that UDP
- * port, then start at once; the harness starts loadgen first and the daemon
+ * Cold start: -R path:FILE, -R unix:SOCKET or -R udp:IPV4:PORT makes loadgen
+ * wait (polling every half millisecond) until FILE exists, a connect() to the
+ * Unix stream socket SOCKET succeeds (it exists and listens: a daemon that
+ * binds before it listens, as nscd does, refuses connections in between), or
+ * something is bound to that UDP port, then start at once; the harness starts loadgen first and the daemon
  * second, so the first lookup follows readiness within a millisecond. -P NAME
  * does one unmeasured lookup before that wait (NSS reads its configuration).
  */
@@ -337,12 +339,28 @@ static bool udp_bound(const char *addr_port) {
     return found;
 }
 
+/* Does a Unix stream socket listen at path? */
+static bool unix_listening(const char *path) {
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof(sa.sun_path))
+        die("-R unix: path too long");
+    strcpy(sa.sun_path, path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        die("-R unix: socket() failed");
+    bool ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+    close(fd);
+    return ok;
+}
+
 static bool is_ready(void) {
     if (strncmp(opt.ready, "path:", 5) == 0)
         return access(opt.ready + 5, F_OK) == 0;
+    if (strncmp(opt.ready, "unix:", 5) == 0)
+        return unix_listening(opt.ready + 5);
     if (strncmp(opt.ready, "udp:", 4) == 0)
         return udp_bound(opt.ready + 4);
-    die("-R wants path:FILE or udp:IPV4:PORT");
+    die("-R wants path:FILE, unix:SOCKET or udp:IPV4:PORT");
     return false;
 }
 
@@ -361,7 +379,8 @@ static uint64_t wait_ready(void) {
 static void usage(FILE *out) {
     fprintf(out, "usage: loadgen [-a gai|gai4|ghbn|unix] [-t THREADS] [-n COUNT | -d SECONDS]\n"
                  "               [-W WARMUP] (-N NAME[,NAME...] | -f FILE | -p PATTERN)\n"
-                 "               [-S SOCKET] [-l LABEL] [-R path:FILE|udp:IPV4:PORT] [-P NAME]\n"
+                 "               [-S SOCKET] [-l LABEL] [-R path:FILE|unix:SOCKET|udp:IPV4:PORT]\n"
+                 "               [-P NAME]\n"
                  "  -a  API: getaddrinfo AF_UNSPEC (gai, default), AF_INET (gai4),\n"
                  "      gethostbyname_r (ghbn), raw IPC round trip to -S SOCKET (unix)\n"
                  "  -t  threads (default 1)\n"
@@ -369,7 +388,8 @@ static void usage(FILE *out) {
                  "  -W  unmeasured warm-up lookups per thread first (default 1)\n"
                  "  -p  pattern: %%t = thread number, %%i = the thread's lookup counter\n"
                  "  -l  label echoed in the RESULT line\n"
-                 "  -R  wait until FILE exists / the UDP port is bound, then start (cold start)\n"
+                 "  -R  wait until FILE exists / SOCKET accepts a connection / the UDP port is\n"
+                 "      bound, then start (cold start)\n"
                  "  -P  one unmeasured lookup of NAME before -R's wait\n");
 }
 

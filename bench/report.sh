@@ -6,7 +6,10 @@
 # throughput table, costs, module sizes), and splices a report into
 # docs/BENCHMARKS.md between its "bench:results" markers.
 #
-# usage: report.sh --csv FILE [--kdig FILE] [--module-dir DIR] [--command TEXT] > REPORT.md
+# usage: report.sh --csv FILE [--kdig FILE] [--module-dir DIR] [--command TEXT]
+#                  [--previous CSV] > REPORT.md
+# --previous: an earlier run's CSV (run.sh passes the newest committed one), to
+# compare the socket path (the dot-nomap stack; dot in a run that had none) with.
 #        report.sh --update-docs REPORT.md DOCS.md ELAPSED_SECONDS
 set -eu
 
@@ -41,13 +44,14 @@ if [ "${1:-}" = --update-docs ]; then
     exit 0
 fi
 
-CSV="" KDIG="" MODULE_DIR="" COMMAND="bench/run.sh"
+CSV="" KDIG="" MODULE_DIR="" COMMAND="bench/run.sh" PREVIOUS=""
 while [ $# -gt 0 ]; do
     case $1 in
         --csv) CSV=$2 ;;
         --kdig) KDIG=$2 ;;
         --module-dir) MODULE_DIR=$2 ;;
         --command) COMMAND=$2 ;;
+        --previous) PREVIOUS=$2 ;;
         *)
             echo "report.sh: unknown option $1" >&2
             exit 2
@@ -73,9 +77,11 @@ cat <<EOF
 - **Machine**: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1),
   kernel $(uname -r), Debian $(cat /etc/debian_version 2>/dev/null || echo '?'),
   glibc $(pkgver libc6)
-- **Stacks**: nss-dot (this tree: libnss_dot.so.2 + dot-helperd); nss_dns → Unbound
+- **Stacks**: nss-dot (this tree: libnss_dot.so.2 + dot-helperd, the answer map on as by
+  default, and off: the socket path); nss_dns → Unbound
   $(pkgver unbound) caching forwarder over TLS; nss_dns → Stubby $(pkgver stubby) strict;
   nss-resolve → systemd-resolved $(pkgver systemd-resolved) with DNSOverTLS=yes;
+  nscd $(pkgver nscd) (hosts cache, shared) → nss_dns → Unbound as above;
   floors: \`files\` and a raw Unix-socket round trip (bench/unix-echo)
 - **Upstream**: bench/delay-proxy (TLS 1.3, TCP_NODELAY, one write per message) in
   front of an authoritative Unbound; the delay is one way, in each direction.
@@ -85,7 +91,7 @@ cat <<EOF
   AF_UNSPEC unless said otherwise), hints without AI_ADDRCONFIG, nsswitch \`hosts: files X\`
 EOF
 
-awk -F, -v kdig="$KDIG" '
+awk -F, -v kdig="$KDIG" -v prev="$PREVIOUS" '
 function fmt_t(us) {
     if (us == "")
         return "?"
@@ -140,7 +146,8 @@ function median_of(list,    n, a, i, j, tmp) {
         return a[(n + 1) / 2]
     return (a[n / 2] + a[n / 2 + 1]) / 2
 }
-# Track the worst value of a target row, per thread count ("" for one cell).
+# Track the worst value of a target row, per thread count ("" for one cell),
+# in the table TGROUP names.
 function target(name, t, r, goal, hi) {
     if (r == "")
         return
@@ -151,18 +158,280 @@ function target(name, t, r, goal, hi) {
     if (!(name in TO)) {
         TO[name] = ++ntargets
         TN[ntargets] = name
+        TGR[name] = TGROUP
     }
 }
+# The target table of one group: the worst cell of each row, met or not.
+function print_targets(grp,    i, j, n, ok, t, v, good, f) {
+    printf "| target |"
+    for (i = 1; i <= ntc; i++)
+        printf " %s thread%s |", tc[i], tc[i] == 1 ? "" : "s"
+    print " goal | met |"
+    printf "| --- |"
+    for (i = 1; i <= ntc; i++)
+        printf " --- |"
+    print " --- | --- |"
+    for (j = 1; j <= ntargets; j++) {
+        n = TN[j]
+        if (TGR[n] != grp)
+            continue
+        ok = 1
+        f = (n in TF) ? TF[n] : "%.2f"
+        printf "| %s |", n
+        for (i = 1; i <= ntc; i++) {
+            t = tc[i]
+            if (!((n, t) in TW)) {
+                printf " |"
+                continue
+            }
+            v = TW[n, t]
+            good = TH[n] ? v + 0 >= TG[n] : v + 0 <= TG[n]
+            if (!good)
+                ok = 0
+            printf " %s |", good ? sprintf(f, v) : sprintf("**" f "**", v)
+        }
+        printf " %s " f " | %s |\n", TH[n] ? "≥" : "≤", TG[n], ok ? "yes" : "**no**"
+    }
+}
+# Per-lookup microseconds of a CPU column (us over the run, lookups).
+function per_lookup(us, n) {
+    if (us == "" || n == "" || n + 0 == 0)
+        return ""
+    return us / n
+}
+function fmt_us(x) {
+    if (x == "")
+        return "—"
+    if (x + 0 < 0.1)
+        return sprintf("%.3f", x)
+    return sprintf("%.1f", x)
+}
+# Geometric mean of the ratios in list (space-separated), "" if none.
+function geomean(list,    n, a, i, sum) {
+    n = split(list, a, " ")
+    if (n == 0)
+        return ""
+    sum = 0
+    for (i = 1; i <= n; i++) {
+        if (a[i] + 0 <= 0)
+            return ""
+        sum += log(a[i])
+    }
+    return exp(sum / n)
+}
+function has_any(s) { return (s in seen) && !(s in UNAV) }
+# p50 / p99 of stack a ÷ stack b (inv: b ÷ a), a cell; "" when either is missing.
+function lat_cell(d, t, a, b, inv,    r1, r2) {
+    if (!has(d, "cached", t, a) || !has(d, "cached", t, b))
+        return ""
+    if (inv) {
+        r1 = ratio(V[d, "cached", t, b, "p50"], V[d, "cached", t, a, "p50"])
+        r2 = ratio(V[d, "cached", t, b, "p99"], V[d, "cached", t, a, "p99"])
+    } else {
+        r1 = ratio(V[d, "cached", t, a, "p50"], V[d, "cached", t, b, "p50"])
+        r2 = ratio(V[d, "cached", t, a, "p99"], V[d, "cached", t, b, "p99"])
+    }
+    return fmt_ratio(r1) " / " fmt_ratio(r2)
+}
+function lps_cell(d, wl, t, a, b) {
+    if (!has(d, wl, t, a) || !has(d, wl, t, b))
+        return ""
+    return fmt_ratio(ratio(V[d, wl, t, a, "lps"], V[d, wl, t, b, "lps"]))
+}
+function dcpu_lookup(d, t, s) {
+    if (!has(d, "cached", t, s))
+        return ""
+    return per_lookup(V[d, "cached", t, s, "dcpu_us"], V[d, "cached", t, s, "n"])
+}
+# The socket path against the previous run, cached, one cell: sets PR_P50 and
+# PR_LPS (raw: previous ÷ this p50, this ÷ previous lookups/s) and PN_P50,
+# PN_LPS (the same, each run against its own unix-socket floor).
+function prev_cmp(d, t,    pp, pl, up, ul, tp, tl, xp, xl) {
+    PR_P50 = PR_LPS = PN_P50 = PN_LPS = ""
+    if (PSTACK == "" || !has(d, "cached", t, "dot-nomap") || !((d, t, PSTACK, "p50") in P))
+        return 0
+    pp = P[d, t, PSTACK, "p50"]; pl = P[d, t, PSTACK, "lps"]
+    tp = V[d, "cached", t, "dot-nomap", "p50"]; tl = V[d, "cached", t, "dot-nomap", "lps"]
+    PR_P50 = ratio(pp, tp)
+    PR_LPS = ratio(tl, pl)
+    if (((d, t, "unix", "p50") in P) && has(d, "cached", t, "unix")) {
+        up = P[d, t, "unix", "p50"]; ul = P[d, t, "unix", "lps"]
+        xp = V[d, "cached", t, "unix", "p50"]; xl = V[d, "cached", t, "unix", "lps"]
+        PN_P50 = ratio(pp / up, tp / xp)
+        PN_LPS = ratio(tl / xl, pl / ul)
+    }
+    return 1
+}
+function map_section(    di, d, i, t, m, line, any, cell, name, a, b, c, e, glist, r, f, n, cs) {
+    print ""
+    print "## The answer map (issue 14): nss-dot against files, nscd and the socket path"
+    print ""
+    print "nss-dot runs with `hosts: files dot` (every lookup first misses in the hosts file, as"
+    print "users run it) and its default configuration, the answer map on; \"map off\" is the same"
+    print "daemon with `cache = { shared_map = false; }`: every lookup over the Unix socket."
+    print "Against files the ratio is nss-dot ÷ files (lower is better; 1.00: as fast as a"
+    print "hosts-file hit). Against nscd and the socket path it is theirs ÷ nss-dot for latency"
+    print "and nss-dot ÷ theirs for throughput (above 1: nss-dot better). CPU per lookup is in µs."
+    print ""
+    printf "| delay (one way) | measure |"
+    for (i = 1; i <= ntc; i++)
+        printf " %s thread%s |", tc[i], tc[i] == 1 ? "" : "s"
+    print ""
+    printf "| --- | --- |"
+    for (i = 1; i <= ntc; i++)
+        printf " --- |"
+    print ""
+    for (di = 1; di <= nd; di++) {
+        d = delays[di]
+        for (m = 1; m <= 10; m++) {
+            line = ""
+            any = 0
+            for (i = 1; i <= ntc; i++) {
+                t = tc[i]
+                cell = ""
+                if (m == 1) {
+                    name = "cached p50 / p99: nss-dot ÷ files (lower is better)"
+                    cell = lat_cell(d, t, "dot", "files", 0)
+                } else if (m == 2) {
+                    name = "cached throughput: nss-dot ÷ files"
+                    cell = lps_cell(d, "cached", t, "dot", "files")
+                } else if (m == 3) {
+                    name = "cached p50 / p99: nscd ÷ nss-dot"
+                    cell = lat_cell(d, t, "dot", "nscd", 1)
+                } else if (m == 4) {
+                    name = "cached throughput: nss-dot ÷ nscd"
+                    cell = lps_cell(d, "cached", t, "dot", "nscd")
+                } else if (m == 5) {
+                    name = "cached p50 / p99: map off ÷ map on"
+                    cell = lat_cell(d, t, "dot", "dot-nomap", 1)
+                } else if (m == 6) {
+                    name = "cached throughput: map on ÷ map off"
+                    cell = lps_cell(d, "cached", t, "dot", "dot-nomap")
+                } else if (m == 7) {
+                    name = "uncached p50: map off ÷ map on (what publishing costs a miss)"
+                    if (has(d, "uncached", t, "dot") && has(d, "uncached", t, "dot-nomap"))
+                        cell = fmt_ratio(ratio(V[d, "uncached", t, "dot-nomap", "p50"], V[d, "uncached", t, "dot", "p50"]))
+                } else if (m == 8) {
+                    name = "daemon CPU per cached lookup: map on · map off · nscd"
+                    a = dcpu_lookup(d, t, "dot"); b = dcpu_lookup(d, t, "dot-nomap"); c = dcpu_lookup(d, t, "nscd")
+                    if (a != "" || b != "" || c != "")
+                        cell = fmt_us(a) " · " fmt_us(b) " · " fmt_us(c)
+                } else if (m == 9) {
+                    name = "client CPU per cached lookup: map on · map off · files · nscd"
+                    split("dot dot-nomap files nscd", cs, " ")
+                    cell = ""
+                    e = 0
+                    for (f = 1; f <= 4; f++) {
+                        r = has(d, "cached", t, cs[f]) && V[d, "cached", t, cs[f], "ccpu"] != "" ? V[d, "cached", t, cs[f], "ccpu"] / 10 : ""
+                        if (r != "")
+                            e = 1
+                        cell = cell (f > 1 ? " · " : "") fmt_us(r)
+                    }
+                    if (!e)
+                        cell = ""
+                } else if (m == 10) {
+                    name = "map off vs the previous run (" PNAME ", " label[PSTACK] "): p50 previous ÷ this · throughput this ÷ previous; raw, then each against its run'\''s unix floor"
+                    if (prev_cmp(d, t)) {
+                        cell = fmt_ratio(PR_P50) " · " fmt_ratio(PR_LPS)
+                        if (PN_P50 != "")
+                            cell = cell "; " fmt_ratio(PN_P50) " · " fmt_ratio(PN_LPS)
+                    }
+                }
+                if (cell != "")
+                    any = 1
+                line = line " " (cell == "" ? "—" : cell) " |"
+            }
+            if (any)
+                printf "| %s ms | %s |%s\n", d, name, line
+        }
+    }
+
+    # The targets of issue 14.
+    TGROUP = "issue 14"
+    for (di = 1; di <= nd; di++) {
+        d = delays[di]
+        for (i = 1; i <= ntc; i++) {
+            t = tc[i]
+            if (has(d, "cached", t, "dot") && has(d, "cached", t, "files") && V[d, "cached", t, "dot", "fail"] + 0 == 0) {
+                if (t == 1) {
+                    target("cached p50 within 1.2× of a files hit (nss-dot ÷ files)", t,
+                           ratio(V[d, "cached", t, "dot", "p50"], V[d, "cached", t, "files", "p50"]), 1.2, 0)
+                    target("cached p99 within 1.5× of a files hit (nss-dot ÷ files)", t,
+                           ratio(V[d, "cached", t, "dot", "p99"], V[d, "cached", t, "files", "p99"]), 1.5, 0)
+                } else {
+                    target("cached throughput at least 0.8× files (nss-dot ÷ files)", t,
+                           ratio(V[d, "cached", t, "dot", "lps"], V[d, "cached", t, "files", "lps"]), 0.8, 1)
+                }
+            } else if (has(d, "cached", t, "dot") && has(d, "cached", t, "files")) {
+                # Failed lookups: the cell does not count as met.
+                target(t == 1 ? "cached p50 within 1.2× of a files hit (nss-dot ÷ files)" : "cached throughput at least 0.8× files (nss-dot ÷ files)",
+                       t, t == 1 ? 999 : 0, t == 1 ? 1.2 : 0.8, t == 1 ? 0 : 1)
+            }
+            a = dcpu_lookup(d, t, "dot"); b = dcpu_lookup(d, t, "dot-nomap")
+            if (a != "" && b != "" && b + 0 > 0) {
+                n = "daemon CPU per cached lookup ~0 (map on ÷ map off)"
+                TF[n] = "%.3f"
+                target(n, t, a / b, 0.01, 0)
+            }
+        }
+    }
+    # The socket path against the previous run: per thread count, the
+    # geometric mean over the delays of both speed ratios (p50, throughput),
+    # each against the unix floor of its own run (raw when a run has none): one
+    # cell of a run on a shared machine drifts by tens of percent.
+    for (i = 1; i <= ntc; i++) {
+        t = tc[i]
+        glist = ""
+        for (di = 1; di <= nd; di++) {
+            d = delays[di]
+            if (!prev_cmp(d, t))
+                continue
+            if (PN_P50 != "")
+                glist = glist " " PN_P50 " " PN_LPS
+            else
+                glist = glist " " PR_P50 " " PR_LPS
+        }
+        r = geomean(glist)
+        if (r != "")
+            target("map off no slower than the previous run (this ÷ previous speed, against the unix floor; geometric mean of p50 and throughput over delays)", t, r, 0.95, 1)
+    }
+    print ""
+    print "### Targets (issue 14): the worst cell over delays, cached workload"
+    print ""
+    print_targets("issue 14")
+}
 BEGIN {
-    nstack = split("dot dot-nagle unbound stubby resolved files unix", order, " ")
+    nstack = split("dot dot-nomap dot-nagle unbound stubby resolved nscd files unix", order, " ")
     label["dot"] = "nss-dot"
+    label["dot-nomap"] = "nss-dot, map off"
     label["dot-nagle"] = "nss-dot, Nagle-on upstream"
     label["unbound"] = "nss_dns→Unbound"
     label["stubby"] = "nss_dns→Stubby"
     label["resolved"] = "nss-resolve→resolved"
+    label["nscd"] = "nscd→nss_dns→Unbound"
     label["files"] = "files"
     label["unix"] = "unix socket"
+    # The DoT resolvers nss-dot replaces (the targets of issue 4); nscd, a cache in
+    # front of one of them, has its own rows in the answer map section.
     nalt = split("unbound stubby resolved", alts, " ")
+    TGROUP = "issue 4"
+    # The previous run: its socket path (dot-nomap, or dot before the map
+    # existed) and its unix floor, cached workload.
+    if (prev != "") {
+        while ((getline line < prev) > 0) {
+            split(line, c, ",")
+            if (c[2] != "cached" || c[7] + 0 > 0 || c[10] == "")
+                continue
+            if (c[4] == "dot-nomap")
+                PNOMAP = 1
+            P[c[1], c[3], c[4], "p50"] = c[10]
+            P[c[1], c[3], c[4], "lps"] = c[9]
+        }
+        close(prev)
+        PSTACK = PNOMAP ? "dot-nomap" : "dot"
+        PNAME = prev
+        sub(/.*\//, "", PNAME)
+    }
 }
 NR == 1 { next }
 {
@@ -202,6 +471,7 @@ NR == 1 { next }
     V[d, wl, t, s, "fail"] = $7
     V[d, wl, t, s, "n"] = $6
     V[d, wl, t, s, "dcpu"] = $16
+    V[d, wl, t, s, "dcpu_us"] = $15
     V[d, wl, t, s, "ccpu"] = $17
     V[d, wl, t, s, "conns"] = $18
     V[d, wl, t, s, "note"] = $21
@@ -219,6 +489,7 @@ END {
     print "Ratios above 1 mean nss-dot is better (faster, more throughput, less CPU). The best"
     print "alternative is the fastest of nss_dns→Unbound, nss_dns→Stubby and nss-resolve→resolved"
     print "for that cell (named in brackets); stacks with failures in a cell are not counted."
+    print "nscd (a cache in front of nss_dns→Unbound) is compared in the answer map section."
     print ""
     printf "| delay (one way) | measure |"
     for (i = 1; i <= ntc; i++)
@@ -370,32 +641,11 @@ END {
     print ""
     print "### Targets (issue 4): the worst cell over delays and workloads"
     print ""
-    printf "| target |"
-    for (i = 1; i <= ntc; i++)
-        printf " %s thread%s |", tc[i], tc[i] == 1 ? "" : "s"
-    print " goal | met |"
-    printf "| --- |"
-    for (i = 1; i <= ntc; i++)
-        printf " --- |"
-    print " --- | --- |"
-    for (j = 1; j <= ntargets; j++) {
-        n = TN[j]
-        ok = 1
-        printf "| %s |", n
-        for (i = 1; i <= ntc; i++) {
-            t = tc[i]
-            if (!((n, t) in TW)) {
-                printf " |"
-                continue
-            }
-            v = TW[n, t]
-            good = TH[n] ? v + 0 >= TG[n] : v + 0 <= TG[n]
-            if (!good)
-                ok = 0
-            printf " %s |", good ? sprintf("%.2f", v) : sprintf("**%.2f**", v)
-        }
-        printf " %s %.2f | %s |\n", TH[n] ? "≥" : "≤", TG[n], ok ? "yes" : "**no**"
-    }
+    print_targets("issue 4")
+
+    # --- the answer map (issue 14) ------------------------------------------
+    if (has_any("dot") && (has_any("files") || has_any("nscd") || has_any("dot-nomap")))
+        map_section()
 
     # --- the main table -----------------------------------------------------
     print ""

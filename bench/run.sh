@@ -4,12 +4,17 @@
 # run.sh: the benchmark (make bench). nss-dot against what a user would pick
 # instead, all behind the same simulated DoT upstream, in one invocation:
 #
-#   dot       getaddrinfo -> libnss_dot.so.2 -> dot-helperd --TLS--> proxy
-#   dot-nagle the same --TLS--> proxy -N: an upstream that leaves Nagle on, as
-#             Unbound as shipped does (issue 13)
+#   dot       getaddrinfo -> libnss_dot.so.2 -> dot-helperd --TLS--> proxy, the
+#             answer map on (the default): cached answers read from the map
+#   dot-nomap the same with cache.shared_map = false: every lookup over the
+#             Unix socket (the socket path)
+#   dot-nagle the same as dot --TLS--> proxy -N: an upstream that leaves Nagle
+#             on, as Unbound as shipped does (issue 13)
 #   unbound   getaddrinfo -> nss_dns -> Unbound (caching forwarder, TLS) --> proxy
 #   stubby    getaddrinfo -> nss_dns -> Stubby (strict) --TLS--> proxy
 #   resolved  getaddrinfo -> nss-resolve -> systemd-resolved (DNSOverTLS=yes) --> proxy
+#   nscd      getaddrinfo -> nscd (hosts cache, shared) -> nss_dns -> its own Unbound
+#             (configured as the unbound stack's) --TLS--> proxy
 #   files     getaddrinfo -> nss_files (a private hosts file): the floor of any NSS lookup
 #   unix      no NSS: one raw request/reply over a Unix socket to bench/unix-echo,
 #             the floor of any "module asks a local daemon" design
@@ -37,7 +42,7 @@
 # --update-docs the figures section of docs/BENCHMARKS.md.
 #
 # usage: run.sh [--quick] [--delays "0 10"] [--duration S] [--threads "1 8 64"]
-#               [--stacks "dot dot-nagle unbound stubby resolved files unix"]
+#               [--stacks "dot dot-nomap dot-nagle unbound stubby resolved nscd files unix"]
 #               [--api gai|gai4|ghbn]
 #               [--cold-runs N] [--update-docs] [--keep] [--no-deps] [--debug CMD]
 # --debug CMD runs CMD (with bash -c) inside the namespace once the first
@@ -51,7 +56,7 @@ set -eu
 DELAYS="0 10"
 DURATION=3
 THREADS="1 8 64"
-STACKS="dot dot-nagle unbound stubby resolved files unix"
+STACKS="dot dot-nomap dot-nagle unbound stubby resolved nscd files unix"
 API=gai
 COLD_RUNS=3
 UPDATE_DOCS=no
@@ -116,13 +121,17 @@ if [ -z "${BENCH_IN_NS:-}" ]; then
         command -v "$t" >/dev/null 2>&1 || die "$t is not installed"
     done
     mkdir -p "$RESULTS"
+    # The newest committed run: the report compares the socket path with it.
+    BENCH_PREVIOUS=$(git -C "$top_srcdir" ls-files 'bench/results/bench-*.csv' 2>/dev/null |
+        sort | tail -n 1)
+    [ -z "$BENCH_PREVIOUS" ] || BENCH_PREVIOUS=$top_srcdir/$BENCH_PREVIOUS
     stamp=$(date -u +%Y%m%dT%H%M%SZ)
     if [ -n "${BENCH_VIA_MAKE:-}" ]; then
         BENCH_COMMAND="make bench${ARGS:+ BENCH_ARGS=\"$ARGS\"}"
     else
         BENCH_COMMAND="bench/run.sh${ARGS:+ $ARGS}"
     fi
-    export BENCH_STAMP=$stamp BENCH_COMMAND top_srcdir top_builddir
+    export BENCH_STAMP=$stamp BENCH_COMMAND BENCH_PREVIOUS top_srcdir top_builddir
     rc=0
     BENCH_IN_NS=1 unshare -m -n -u -p -f --kill-child --mount-proc \
         bash "$here/run.sh" "${ORIG_ARGS[@]}" --no-deps || rc=$?
@@ -148,6 +157,7 @@ PROXY_ADDR=127.0.0.11    # delay-proxy, DoT on 853
 NAGLE_ADDR=127.0.0.12    # delay-proxy -N (Nagle on), DoT on 853
 UNBOUND_ADDR=127.0.0.21  # Unbound caching forwarder (nss_dns)
 STUBBY_ADDR=127.0.0.22   # Stubby (nss_dns)
+NSCD_UNBOUND_ADDR=127.0.0.23 # the Unbound forwarder behind nscd (nss_dns)
 AUTH_NAME=dns.test
 CACHED_NAMES=c1.test,c2.test,c3.test,c4.test
 FILES_NAMES=f1.test,f2.test,f3.test,f4.test
@@ -168,7 +178,9 @@ if ! { ip link add bench0 type veth peer name bench1 && ip addr add 198.18.0.1/1
     VETH_NOTE="no veth support: $(head -n 1 "$W/veth.log")"
 fi
 PIDS=""
-declare -A DPID REASON
+# DPID: each stack's daemon; AUXPID: a second daemon of the stack (nscd's
+# Unbound), counted in its CPU time and peak RSS.
+declare -A DPID AUXPID REASON
 
 stop_pid() {
     local pid=$1 i=0
@@ -257,18 +269,27 @@ mount --bind "$W/hosts" /etc/hosts
 # must not be reached: a private /run.
 mount -t tmpfs -o mode=0755 tmpfs /run
 mkdir -p /run/systemd /run/lock
+# nscd's socket is at a path compiled into glibc (/run/nscd/socket): the nscd
+# stack's daemon and its clients see $W/nscd-run there (a bind mount in their
+# own mount namespace), every other client this empty directory: a client
+# that found the socket would ask nscd first.
+mkdir -p /run/nscd "$W/nscd-run"
 
 write_nsswitch() {
     printf 'passwd: files\ngroup: files\nshadow: files\nhosts: %s\n' "$2" >"$1"
 }
 write_nsswitch "$W/nsswitch-dot.conf" "files dot"
+write_nsswitch "$W/nsswitch-dot-nomap.conf" "files dot"
 write_nsswitch "$W/nsswitch-dot-nagle.conf" "files dot"
 write_nsswitch "$W/nsswitch-unbound.conf" "files dns"
 write_nsswitch "$W/nsswitch-stubby.conf" "files dns"
 write_nsswitch "$W/nsswitch-resolved.conf" "files resolve"
+# nscd's clients ask nscd first; nscd itself looks up through files and dns.
+write_nsswitch "$W/nsswitch-nscd.conf" "files dns"
 write_nsswitch "$W/nsswitch-files.conf" "files"
 printf 'nameserver %s\n' "$UNBOUND_ADDR" >"$W/resolv-unbound.conf"
 printf 'nameserver %s\n' "$STUBBY_ADDR" >"$W/resolv-stubby.conf"
+printf 'nameserver %s\n' "$NSCD_UNBOUND_ADDR" >"$W/resolv-nscd-daemon.conf"
 # Nothing listens there: a stack that fell through to plain DNS would fail.
 printf 'nameserver 127.0.0.99\n' >"$W/resolv-none.conf"
 mount --bind "$W/resolv-none.conf" /etc/resolv.conf
@@ -346,8 +367,9 @@ wait_until "$UPSTREAM_PID" "upstream Unbound" upstream_ok || die "the upstream U
 
 # --- the stacks -------------------------------------------------------------------------
 
-# dot and dot-nagle: the same daemon, each with its own upstream.
-for s in dot:$PROXY_ADDR dot-nagle:$NAGLE_ADDR; do
+# dot, dot-nomap and dot-nagle: the same daemon; dot-nomap without the answer
+# map, dot-nagle with its own upstream.
+for s in dot:$PROXY_ADDR dot-nomap:$PROXY_ADDR dot-nagle:$NAGLE_ADDR; do
     cat >"$W/${s%%:*}.conf" <<EOF
 ca_file = "$W/ca.pem";
 upstreams = ( { address = "${s#*:}"; port = 853; auth_name = "$AUTH_NAME"; } );
@@ -358,8 +380,11 @@ log_level = "info";
 EOF
     mkdir -p "$W/${s%%:*}"
 done
+printf 'cache = { shared_map = false; };\n' >>"$W/dot-nomap.conf"
 
-cat >"$W/unbound.conf" <<EOF
+# The Unbound forwarder of the unbound stack, and the same one behind nscd.
+for s in unbound:$UNBOUND_ADDR unbound-nscd:$NSCD_UNBOUND_ADDR; do
+    cat >"$W/${s%%:*}.conf" <<EOF
 server:
     username: ""
     chroot: ""
@@ -369,7 +394,7 @@ server:
     logfile: ""
     verbosity: 1
     interface-automatic: no
-    interface: $UNBOUND_ADDR@53
+    interface: ${s#*:}@53
     do-ip6: no
     so-reuseport: no
     access-control: 127.0.0.0/8 allow
@@ -383,6 +408,28 @@ forward-zone:
     forward-tls-upstream: yes
 remote-control:
     control-enable: no
+EOF
+done
+
+# nscd as Debian ships it (/etc/nscd.conf), the hosts cache only; nothing
+# persistent (the real /var/cache/nscd is never written: see stack_start).
+# Its socket, pid file and shared cache live in $W/nscd-run.
+cat >"$W/nscd.conf" <<EOF
+	logfile			$W/nscd-debug.log
+	debug-level		0
+	paranoia		no
+	enable-cache		passwd		no
+	enable-cache		group		no
+	enable-cache		services	no
+	enable-cache		netgroup	no
+	enable-cache		hosts		yes
+	positive-time-to-live	hosts		3600
+	negative-time-to-live	hosts		20
+	suggested-size		hosts		211
+	check-files		hosts		yes
+	persistent		hosts		no
+	shared			hosts		yes
+	max-db-size		hosts		33554432
 EOF
 
 mkdir -p "$W/stubby"
@@ -439,7 +486,7 @@ fi
 stack_start() {
     local s=$1
     case $s in
-        dot | dot-nagle)
+        dot | dot-nomap | dot-nagle)
             "$DAEMON" --check-config -c "$W/$s.conf" >>"$W/$s.log" 2>&1 || {
                 REASON[$s]="dot-helperd --check-config failed"
                 return 1
@@ -494,6 +541,34 @@ stack_start() {
                 return 1
             }
             ;;
+        nscd)
+            command -v nscd >/dev/null 2>&1 || {
+                REASON[nscd]="nscd is not installed"
+                return 1
+            }
+            start_bg "$W/unbound-nscd.log" unbound -d -c "$W/unbound-nscd.conf"
+            AUXPID[nscd]=$LAST_PID
+            wait_until "$LAST_PID" "Unbound forwarder behind nscd" udp_bound "$NSCD_UNBOUND_ADDR" || {
+                REASON[nscd]="unbound (behind nscd) did not start: $(tail -n 1 "$W/unbound-nscd.log")"
+                return 1
+            }
+            rm -f "$W/nscd-run/"*
+            # In a mount namespace of its own (unshare execs sh, sh execs
+            # nscd: one PID): its NSS configuration, resolv.conf, /run/nscd,
+            # and nothing persistent outside $W. -F: no fork, no debug log.
+            # The inner sh expands its own positional parameters:
+            # shellcheck disable=SC2016
+            start_bg "$W/nscd.log" unshare -m -- sh -c 'mount --bind "$1" /etc/nsswitch.conf &&
+                mount --bind "$2" /etc/resolv.conf && mount --bind "$3" /run/nscd &&
+                { [ ! -d /var/cache/nscd ] || mount -t tmpfs tmpfs /var/cache/nscd; } &&
+                exec nscd -F -f "$4"' sh "$W/nsswitch-nscd.conf" "$W/resolv-nscd-daemon.conf" \
+                "$W/nscd-run" "$W/nscd.conf"
+            DPID[nscd]=$LAST_PID
+            wait_until "$LAST_PID" nscd test -S "$W/nscd-run/socket" || {
+                REASON[nscd]="nscd did not start: $(tail -n 1 "$W/nscd.log")"
+                return 1
+            }
+            ;;
         unix)
             rm -f "$W/echo.sock"
             start_bg "$W/unix-echo.log" "$ECHO_SERVER" "$W/echo.sock"
@@ -508,31 +583,39 @@ stack_start() {
 }
 
 stack_stop() {
-    local pid=${DPID[$1]:-}
-    [ -n "$pid" ] || return 0
-    stop_pid "$pid"
-    forget_pid "$pid"
+    local pid
+    for pid in "${DPID[$1]:-}" "${AUXPID[$1]:-}"; do
+        [ -n "$pid" ] || continue
+        stop_pid "$pid"
+        forget_pid "$pid"
+    done
     DPID[$1]=""
+    AUXPID[$1]=""
 }
 
 # via STACK CMD...: run CMD as a client of STACK, with the stack's
-# nsswitch.conf and resolv.conf bind-mounted in a child mount namespace.
+# nsswitch.conf and resolv.conf bind-mounted in a child mount namespace (and
+# nscd's /run/nscd for its clients; the others see an empty one).
 # The inner sh expands its own positional parameters:
 # shellcheck disable=SC2016
 via() {
-    local s=$1 resolv=$W/resolv-none.conf
+    local s=$1 resolv=$W/resolv-none.conf run_nscd=/run/nscd
     shift
     local env=(env -u NSS_DOT_SOCKET -u LD_LIBRARY_PATH)
     case $s in
-        dot | dot-nagle) env=(env NSS_DOT_SOCKET="$W/$s/socket" LD_LIBRARY_PATH="$MODULE_DIR") ;;
+        dot | dot-nomap | dot-nagle) env=(env NSS_DOT_SOCKET="$W/$s/socket" LD_LIBRARY_PATH="$MODULE_DIR") ;;
         unbound | stubby) resolv=$W/resolv-$s.conf ;;
+        # Its clients fall back to their own NSS only when nscd fails:
+        # with no name server there, that shows as a failure.
+        nscd) run_nscd=$W/nscd-run ;;
         unix)
             timeout -k 2 "$CMD_TIMEOUT" "$@"
             return
             ;;
     esac
-    unshare -m -- sh -c 'mount --bind "$1" /etc/nsswitch.conf && mount --bind "$2" /etc/resolv.conf && shift 2 && exec "$@"' \
-        sh "$W/nsswitch-$s.conf" "$resolv" timeout -k 2 "$CMD_TIMEOUT" "${env[@]}" "$@"
+    unshare -m -- sh -c 'mount --bind "$1" /etc/nsswitch.conf && mount --bind "$2" /etc/resolv.conf &&
+        mount --bind "$3" /run/nscd && shift 3 && exec "$@"' \
+        sh "$W/nsswitch-$s.conf" "$resolv" "$run_nscd" timeout -k 2 "$CMD_TIMEOUT" "${env[@]}" "$@"
 }
 
 # CPU time of a process and all its threads, in microseconds: the scheduler's
@@ -557,6 +640,18 @@ cpu_us() {
     fi
 }
 
+# stack_cpu_us STACK: cpu_us of the stack's daemons, added up.
+stack_cpu_us() {
+    local a b
+    a=$(cpu_us "${DPID[$1]:-}")
+    b=$(cpu_us "${AUXPID[$1]:-}")
+    if [ -z "$a" ]; then
+        echo "$b"
+    else
+        echo $((a + ${b:-0}))
+    fi
+}
+
 vmhwm_kb() {
     local pid=$1
     if [ -z "$pid" ] || [ ! -r "/proc/$pid/status" ]; then
@@ -564,6 +659,18 @@ vmhwm_kb() {
         return
     fi
     awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status"
+}
+
+# stack_vmhwm_kb STACK: vmhwm_kb of the stack's daemons, added up.
+stack_vmhwm_kb() {
+    local a b
+    a=$(vmhwm_kb "${DPID[$1]:-}")
+    b=$(vmhwm_kb "${AUXPID[$1]:-}")
+    if [ -z "$a" ]; then
+        echo "$b"
+    else
+        echo $((a + ${b:-0}))
+    fi
 }
 
 # proxy_counters STACK: the counters of the proxy the stack uses; SIGUSR1
@@ -639,11 +746,11 @@ record() {
 run_load() {
     local delay=$1 wl=$2 threads=$3 s=$4
     shift 4
-    local pid=${DPID[$s]:-} c0 c1 p0 p1 out
-    c0=$(cpu_us "$pid")
+    local c0 c1 p0 p1 out
+    c0=$(stack_cpu_us "$s")
     p0=$(proxy_counters "$s")
     out=$(via "$s" "$LOADGEN" -a "$API" -t "$threads" -l "$s" "$@" 2>&1) || true
-    c1=$(cpu_us "$pid")
+    c1=$(stack_cpu_us "$s")
     p1=$(proxy_counters "$s")
     record "$delay" "$wl" "$threads" "$s" "$out" "$c0" "$c1" "$p0" "$p1"
 }
@@ -651,12 +758,22 @@ run_load() {
 # run_cold DELAY STACK K: (re)start the stack's daemon with a client already
 # waiting for it to become ready; the client's first lookup is the sample.
 run_cold() {
-    local delay=$1 s=$2 k=$3 cond p0 p1 t_exec lg_pid out
+    local delay=$1 s=$2 k=$3 cond p0 p1 t_exec lg_pid out prime=(-P localhost)
     stack_stop "$s"
     case $s in
-        dot | dot-nagle)
+        dot | dot-nomap | dot-nagle)
             rm -f "$W/$s/socket"
             cond=path:$W/$s/socket
+            ;;
+        nscd)
+            rm -f "$W/nscd-run/socket"
+            # nscd binds its socket before it listens: a client in between
+            # is refused, falls back to its own NSS and fails.
+            cond=unix:$W/nscd-run/socket
+            # A lookup while nscd is down would make glibc skip nscd for
+            # the next 100 lookups: the client reads its configuration at
+            # the first lookup instead.
+            prime=()
             ;;
         unbound) cond=udp:$UNBOUND_ADDR:53 ;;
         stubby) cond=udp:$STUBBY_ADDR:53 ;;
@@ -666,7 +783,7 @@ run_cold() {
             ;;
     esac
     p0=$(proxy_counters "$s")
-    start_bg "$W/cold.out" via "$s" "$LOADGEN" -a "$API" -l "$s" -n 1 -W 0 -P localhost \
+    start_bg "$W/cold.out" via "$s" "$LOADGEN" -a "$API" -l "$s" -n 1 -W 0 "${prime[@]}" \
         -R "$cond" -p "cold$delay-$s-$k.wild.test"
     lg_pid=$LAST_PID
     t_exec=$(date +%s%N)
@@ -698,7 +815,7 @@ DNS_STACKS=""
 FLOOR_STACKS=""
 for s in $STACKS; do
     case $s in
-        dot | dot-nagle | unbound | stubby | resolved) DNS_STACKS="$DNS_STACKS $s" ;;
+        dot | dot-nomap | dot-nagle | unbound | stubby | resolved | nscd) DNS_STACKS="$DNS_STACKS $s" ;;
         files | unix) FLOOR_STACKS="$FLOOR_STACKS $s" ;;
         *) die "unknown stack $s" ;;
     esac
@@ -781,7 +898,7 @@ for delay in $DELAYS; do
 
     # Peak RSS of each daemon over the phase, then stop everything.
     for s in $DNS_STACKS $FLOOR_STACKS; do
-        hwm=$(vmhwm_kb "${DPID[$s]:-}")
+        hwm=$(stack_vmhwm_kb "$s")
         [ -z "$hwm" ] || echo "$delay,rss,,$s,,,,,,,,,,,,,,,,$hwm,," >>"$CSV"
         stack_stop "$s"
     done
@@ -797,4 +914,4 @@ for s in $STACKS; do
 done
 cp "$W/kdig.out" "$W/kdig-warm.txt" 2>/dev/null || true
 bash "$here/report.sh" --csv "$CSV" --kdig "$W/kdig-warm.txt" --module-dir "$MODULE_DIR" \
-    --command "$BENCH_COMMAND" >"${CSV%.csv}.md"
+    --command "$BENCH_COMMAND" --previous "${BENCH_PREVIOUS:-}" >"${CSV%.csv}.md"
