@@ -89,8 +89,9 @@ static struct verdict verdict(enum nss_status status, int err, int herr) {
     return (struct verdict){status, err, herr};
 }
 
-/* Signals that could interrupt us half way; blocked for the call, as
- * nss-resolve does, so a handler can't run with our socket half read. */
+/* Signals that could interrupt us half way; blocked for the socket round
+ * trip, as nss-resolve does, so a handler can't run with our socket half
+ * read. An answer from the map makes no syscall, so needs no mask. */
 static void block_signals(sigset_t *old) {
     sigset_t set;
     sigemptyset(&set);
@@ -160,7 +161,10 @@ static struct verdict transact(uint8_t *req, size_t req_len, struct result *res,
          * a daemon whose map is live, which knows the bits. */
         if (m != MAP_DEAD && req[3] == IPC_OP_BYNAME)
             req[IPC_HEADER_LEN + 1] = ask_cause(m);
+        sigset_t old;
+        block_signals(&old);
         r = nss_client_transact(req, req_len, &body, &len);
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
     }
     /* A daemon that is there but slow or full is not "unavailable": under
      * "dot [!UNAVAIL=return] dns" that would send the name out in plaintext.
@@ -203,10 +207,8 @@ static struct verdict transact(uint8_t *req, size_t req_len, struct result *res,
     return out;
 }
 
-/* Runs a lookup with signals blocked and errno preserved, then reports. */
-static enum nss_status finish(struct verdict v, int saved_errno, const sigset_t *old, int *errnop,
-                              int *h_errnop) {
-    pthread_sigmask(SIG_SETMASK, old, NULL);
+/* Reports a lookup's verdict, errno as it was unless the verdict sets it. */
+static enum nss_status finish(struct verdict v, int saved_errno, int *errnop, int *h_errnop) {
     errno = saved_errno;
     if (v.err)
         *errnop = v.err;
@@ -217,8 +219,6 @@ static enum nss_status finish(struct verdict v, int saved_errno, const sigset_t 
 static enum nss_status lookup_name(const char *name, struct result *res, char *buffer,
                                    size_t buflen, int *errnop, int *h_errnop) {
     int saved_errno = errno;
-    sigset_t old;
-    block_signals(&old);
     struct verdict v;
     uint8_t family = res->af == AF_INET    ? IPC_AF_INET
                      : res->af == AF_INET6 ? IPC_AF_INET6
@@ -236,7 +236,7 @@ static enum nss_status lookup_name(const char *name, struct result *res, char *b
         v = verdict(NSS_STATUS_NOTFOUND, 0, NO_RECOVERY);
     else
         v = transact(req, (size_t)n, res, buffer, buflen);
-    return finish(v, saved_errno, &old, errnop, h_errnop);
+    return finish(v, saved_errno, errnop, h_errnop);
 }
 
 enum nss_status _nss_dot_gethostbyname4_r(const char *name, struct gaih_addrtuple **pat,
@@ -279,8 +279,6 @@ enum nss_status _nss_dot_gethostbyaddr2_r(const void *addr, socklen_t len, int a
                                           struct hostent *host, char *buffer, size_t buflen,
                                           int *errnop, int *h_errnop, int32_t *ttlp) {
     int saved_errno = errno;
-    sigset_t old;
-    block_signals(&old);
     struct verdict v;
     struct nss_reverse rev;
     uint8_t req[IPC_HEADER_LEN + IPC_MAX_REQUEST_BODY];
@@ -302,7 +300,7 @@ enum nss_status _nss_dot_gethostbyaddr2_r(const void *addr, socklen_t len, int a
         if (v.status == NSS_STATUS_TRYAGAIN && v.err == EAGAIN)
             v = verdict(NSS_STATUS_NOTFOUND, 0, TRY_AGAIN);
     }
-    return finish(v, saved_errno, &old, errnop, h_errnop);
+    return finish(v, saved_errno, errnop, h_errnop);
 }
 
 enum nss_status _nss_dot_gethostbyaddr_r(const void *addr, socklen_t len, int af,
