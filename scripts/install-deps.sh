@@ -14,7 +14,7 @@ set -eu
 # tests/man-pages.sh.
 packages="build-essential autoconf automake libtool pkg-config libssl-dev libconfig-dev
 check unbound nsd knot-resolver dnsdist openssl iproute2 util-linux knot-dnsutils ca-certificates systemd groff-base
-clang libclang-rt-14-dev valgrind tcpdump"
+clang libclang-rt-14-dev valgrind tcpdump strace"
 # The Debian package build and its install test (tests/package/).
 packages="$packages debhelper dh-nss devscripts dpkg-dev fakeroot lintian mmdebstrap piuparts"
 

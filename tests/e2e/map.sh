@@ -7,6 +7,7 @@
 #   - a repeated lookup, positive or negative, forward or reverse, is
 #     answered from the map: the daemon sees no request for it, and the
 #     answer is the one the socket gave;
+#   - a hit costs the module no syscall at all (strace, when installed);
 #   - expiry (TTL 2), a flush (SIGUSR2), a reload (SIGHUP) and a
 #     resolv.conf change each send the next lookup back to the daemon;
 #   - a crashed daemon's map answers what it holds only while its heartbeat
@@ -91,6 +92,22 @@ published=$(e2e_stats map_published)
 # Why lookups still came: v4.test and nx.test missed the map once each.
 missed=$(e2e_stats asked_map_miss)
 [ "${missed:-0}" -ge 2 ] || fail "asked_map_miss is '$missed', expected at least 2"
+
+# --- a hit makes no syscall -----------------------------------------------------------
+# nss-probe calls the module's gethostbyname4_r once (it opens the map), then
+# three times between two getppid() markers: nothing may come between them.
+if command -v strace >/dev/null; then
+    ${CC:-cc} -std=gnu11 -O1 -o "$d/nss-probe" "$(dirname "$0")/nss-probe.c" 2>"$d/probe-build.log" ||
+        { cat "$d/probe-build.log" >&2; e2e_hard "cannot build nss-probe.c"; }
+    e2e_via dot strace -f -qq -o "$d/strace.out" "$d/nss-probe" hits v4.test >"$d/hits" 2>&1 ||
+        fail "nss-probe hits: $(cat "$d/hits")"
+    grep -qx 'hits: SUCCESS SUCCESS SUCCESS SUCCESS' "$d/hits" || fail "hits: $(cat "$d/hits")"
+    between=$(awk '/getppid\(/ { n++; next } n == 1' "$d/strace.out")
+    [ "$(grep -c 'getppid(' "$d/strace.out")" -eq 2 ] || fail "strace shows no markers"
+    [ -z "$between" ] || fail "three map hits made syscalls: $(printf '%s' "$between" | head -5)"
+else
+    e2e_log "no strace: a hit's syscalls are not counted (scripts/install-deps.sh installs it)"
+fi
 
 # --- expiry -------------------------------------------------------------------------
 t0=$(e2e_now_ms)
