@@ -112,45 +112,6 @@ EOF
         { cat "$d/nsd-check.log" >&2; e2e_hard "nsd-checkzone rejects chain.zone"; }
 }
 
-# As differential.sh starts its NSD (one zone here).
-start_nsd() {
-    local z=$d/nsd conf=$d/nsd/nsd.conf pid
-    cat >"$conf" <<EOF
-server:
-    ip-address: $NSD_ADDR
-    port: 53
-    username: ""
-    chroot: ""
-    zonesdir: "$z"
-    database: ""
-    pidfile: "$z/nsd.pid"
-    xfrdfile: "$z/xfrd.state"
-    xfrdir: "$z"
-    zonelistfile: "$z/zone.list"
-    logfile: "$d/nsd.log"
-    server-count: 1
-    verbosity: 1
-    hide-version: yes
-remote-control:
-    control-enable: no
-zone:
-    name: "chain."
-    zonefile: "chain.zone"
-EOF
-    nsd -d -c "$conf" >>"$d/nsd.log" 2>&1 &
-    pid=$!
-    E2E_PIDS="$E2E_PIDS $pid"
-    e2e_wait_for "$E2E_READY_DS" "nsd on $NSD_ADDR@53" e2e_alive_and "$pid" soa_ok "$NSD_ADDR" ||
-        e2e_hard "nsd did not answer on $NSD_ADDR@53"
-}
-
-# soa_ok ADDR [kdig options]: an SOA answer for chain. from ADDR.
-soa_ok() {
-    local addr=$1
-    shift
-    kdig @"$addr" "$@" +time=1 +retry=0 +short SOA chain. 2>/dev/null | grep -q hostmaster
-}
-
 # The premise: NSD answers the longest chain whole, in one message.
 nsd_whole_chain() {
     local got
@@ -169,12 +130,12 @@ start_peer() {
     pid=$!
     E2E_PIDS="$E2E_PIDS $pid"
     e2e_wait_for "$E2E_READY_DS" "dot-peer on $PEER_ADDR@853" e2e_alive_and "$pid" \
-        soa_ok "$PEER_ADDR" -p 853 +tls-ca="$d/ca.pem" +tls-hostname=dns.test ||
+        e2e_soa_ok "$PEER_ADDR" chain. -p 853 +tls-ca="$d/ca.pem" +tls-hostname=dns.test ||
         e2e_hard "dot-peer --forward did not relay an SOA query to NSD"
 }
 
 write_zone
-start_nsd
+e2e_start_nsd "$NSD_ADDR" chain:chain.
 nsd_whole_chain
 e2e_make_ca ca
 e2e_make_cert ca server dns.test

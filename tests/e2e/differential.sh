@@ -141,43 +141,8 @@ EOF
     done
 }
 
-start_nsd() {
-    local z=$d/nsd conf=$d/nsd/nsd.conf pid zone
-    cat >"$conf" <<EOF
-server:
-    ip-address: $NSD_ADDR
-    port: 53
-    username: ""
-    chroot: ""
-    zonesdir: "$z"
-    database: ""
-    pidfile: "$z/nsd.pid"
-    xfrdfile: "$z/xfrd.state"
-    xfrdir: "$z"
-    zonelistfile: "$z/zone.list"
-    logfile: "$d/nsd.log"
-    server-count: 1
-    verbosity: 1
-    hide-version: yes
-remote-control:
-    control-enable: no
-EOF
-    for zone in tricky:tricky. other:other. rev4:$REV4 rev6:$REV6; do
-        printf 'zone:\n    name: "%s"\n    zonefile: "%s.zone"\n' "${zone#*:}" "${zone%%:*}" >>"$conf"
-    done
-    nsd -d -c "$conf" >>"$d/nsd.log" 2>&1 &
-    pid=$!
-    E2E_PIDS="$E2E_PIDS $pid"
-    e2e_wait_for "$E2E_READY_DS" "nsd on $NSD_ADDR@53" e2e_alive_and "$pid" nsd_ok ||
-        e2e_hard "nsd did not answer on $NSD_ADDR@53"
-}
-
-nsd_ok() {
-    kdig @"$NSD_ADDR" -p 53 +time=1 +retry=0 +short SOA tricky. 2>/dev/null | grep -q hostmaster
-}
-
 write_nsd_zones
-start_nsd
+e2e_start_nsd "$NSD_ADDR" tricky:tricky. other:other. "rev4:$REV4" "rev6:$REV6"
 e2e_make_ca ca
 e2e_make_cert ca server dns.test
 E2E_UNBOUND_STUBS="tricky. other. $REV4 $REV6"

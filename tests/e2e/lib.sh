@@ -419,6 +419,48 @@ e2e_unbound_no_query() {
         120.0.0.0/6 124.0.0.0/7 126.0.0.0/8 128.0.0.0/1
 }
 
+# e2e_start_nsd ADDR FILE:ORIGIN...: start NSD answering each zone from
+# $E2E_DIR/nsd/FILE.zone (written by the caller) for ORIGIN, plain on
+# ADDR@53; ready once the first zone's SOA answers.
+e2e_start_nsd() {
+    local addr=$1 z=$E2E_DIR/nsd conf=$E2E_DIR/nsd/nsd.conf pid zone
+    shift
+    cat >"$conf" <<EOF
+server:
+    ip-address: $addr
+    port: 53
+    username: ""
+    chroot: ""
+    zonesdir: "$z"
+    database: ""
+    pidfile: "$z/nsd.pid"
+    xfrdfile: "$z/xfrd.state"
+    xfrdir: "$z"
+    zonelistfile: "$z/zone.list"
+    logfile: "$E2E_DIR/nsd.log"
+    server-count: 1
+    verbosity: 1
+    hide-version: yes
+remote-control:
+    control-enable: no
+EOF
+    for zone in "$@"; do
+        printf 'zone:\n    name: "%s"\n    zonefile: "%s.zone"\n' "${zone#*:}" "${zone%%:*}" >>"$conf"
+    done
+    nsd -d -c "$conf" >>"$E2E_DIR/nsd.log" 2>&1 &
+    pid=$!
+    E2E_PIDS="$E2E_PIDS $pid"
+    e2e_wait_for "$E2E_READY_DS" "nsd on $addr@53" e2e_alive_and "$pid" \
+        e2e_soa_ok "$addr" "${1#*:}" || e2e_hard "nsd did not answer on $addr@53"
+}
+
+# e2e_soa_ok ADDR ZONE [kdig options]: ADDR answers ZONE's SOA.
+e2e_soa_ok() {
+    local addr=$1 zone=$2
+    shift 2
+    kdig @"$addr" "$@" +time=1 +retry=0 +short SOA "$zone" 2>/dev/null | grep -q hostmaster
+}
+
 # e2e_start_unbound NAME ADDR CERT [CA]: start an Unbound instance named NAME
 # that answers the test zones authoritatively, plain on ADDR@53 and over TLS on
 # ADDR@853 with $E2E_DIR/CERT.pem + CERT.key. It never queries anything
