@@ -26,6 +26,9 @@ struct view {
 
 /* The process's mapping: NULL until the first lookup finds a map. */
 static struct view *current;
+/* No new look at the path before this (CLOCK_BOOTTIME ms): one failed look
+ * (no map, the map off, the same dead file) holds for MAP_LIVE_MS_MIN. */
+static int64_t next_look_ms;
 
 static int64_t boottime_ms(void) {
     struct timespec ts;
@@ -78,10 +81,14 @@ enum map_result nss_map_lookup(const uint8_t *req, size_t req_len, uint8_t *out,
     enum map_result r = v ? map_lookup(&v->g, req, req_len, now, out, ret_len) : MAP_DEAD;
     if (r != MAP_DEAD || (v && v->n >= NSS_MAP_MAX_MAPS))
         return r;
-    /* No map yet, or a dead one: look at the path once. */
-    struct view *nv = open_view(v);
-    if (!nv)
+    /* No map yet, or a dead one: look at the path, at most once a second. */
+    if (now < __atomic_load_n(&next_look_ms, __ATOMIC_RELAXED))
         return MAP_DEAD;
+    struct view *nv = open_view(v);
+    if (!nv) {
+        __atomic_store_n(&next_look_ms, now + MAP_LIVE_MS_MIN, __ATOMIC_RELAXED);
+        return MAP_DEAD;
+    }
     if (!__atomic_compare_exchange_n(&current, &v, nv, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
         /* Another thread installed one first: ours was never shared. */
         munmap((void *)nv->g.base, nv->g.size);

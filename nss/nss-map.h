@@ -15,8 +15,12 @@
  * looks at the path once: a new file (a new daemon) is mapped; the old
  * mapping is kept, as another thread may still be reading it, so a process
  * maps at most NSS_MAP_MAX_MAPS files in its life and then asks the socket.
- * The only mutable state is the pointer to the current mapping, set with an
- * atomic compare-and-swap (DESIGN.md invariant 2).
+ * A look that finds nothing to map (no file: the map off or no daemon; the
+ * same dead file) is not repeated for MAP_LIVE_MS_MIN, so those lookups
+ * cost the socket path no extra syscall; a new daemon's map is picked up
+ * within a second. The only mutable state is the pointer to the current
+ * mapping, set with an atomic compare-and-swap, and the time of the next
+ * look (DESIGN.md invariant 2).
  */
 #pragma once
 
