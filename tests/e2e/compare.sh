@@ -4,19 +4,10 @@
 # compare.sh: the differential harness shared by lookup.sh and
 # differential.sh (sourced after lib.sh and e2e_init): run one command
 # through "hosts: files dot" and through "hosts: files dns", normalise,
-# compare, and check what the dot run printed. Also builds nss-probe.c,
-# which prints what getent hides (h_errno, getaddrinfo's EAI_* codes).
+# compare, and check what the dot run printed (nss-probe, built by
+# lib.sh's e2e_build_probe, prints what getent hides).
 # Uses $d, the test's temporary directory.
 # shellcheck disable=SC2154
-
-# The probe is built here (libc only, no sanitizer: the preload covers the
-# module).
-e2e_build_probe() {
-    # CC may carry flags: word splitting is wanted.
-    # shellcheck disable=SC2086
-    ${CC:-cc} -std=gnu11 -O1 -o "$d/nss-probe" "$(dirname "$0")/nss-probe.c" 2>"$d/probe-build.log" ||
-        { cat "$d/probe-build.log" >&2; e2e_hard "cannot build nss-probe.c with ${CC:-cc}"; }
-}
 
 n_checks=0
 n_failed=0

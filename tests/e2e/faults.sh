@@ -26,10 +26,7 @@ e2e_need_build
 
 d=$E2E_DIR
 t_start=$(e2e_now_ms)
-# shellcheck disable=SC2046,SC2086
-${CC:-cc} -std=gnu11 -O1 -pthread -o "$d/dot-peer" "$(dirname "$0")/dot-peer.c" \
-    $(pkg-config --cflags --libs libssl libcrypto) 2>"$d/peer-build.log" ||
-    { cat "$d/peer-build.log" >&2; e2e_hard "cannot build dot-peer.c"; }
+e2e_build_helper dot-peer
 
 e2e_make_ca ca
 e2e_make_cert ca server dns.test

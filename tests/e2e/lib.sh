@@ -680,6 +680,16 @@ e2e_stop_daemon() {
     esac
 }
 
+# e2e_build_probe: nss-probe.c into $E2E_DIR/nss-probe (libc only, no
+# sanitizer: the preload covers the module); it prints what getent hides.
+e2e_build_probe() {
+    # CC may carry flags: word splitting is wanted.
+    # shellcheck disable=SC2086
+    ${CC:-cc} -std=gnu11 -O1 -o "$E2E_DIR/nss-probe" "$(dirname "${BASH_SOURCE[0]}")/nss-probe.c" \
+        2>"$E2E_DIR/probe-build.log" ||
+        { cat "$E2E_DIR/probe-build.log" >&2; e2e_hard "cannot build nss-probe.c with ${CC:-cc}"; }
+}
+
 # e2e_build_helper NAME: build tests/e2e/NAME.c (a test peer or listener; may
 # use OpenSSL) into $E2E_DIR/NAME.
 e2e_build_helper() {

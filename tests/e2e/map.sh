@@ -97,8 +97,7 @@ missed=$(e2e_stats asked_map_miss)
 # nss-probe calls the module's gethostbyname4_r once (it opens the map), then
 # three times between two getppid() markers: nothing may come between them.
 if command -v strace >/dev/null; then
-    ${CC:-cc} -std=gnu11 -O1 -o "$d/nss-probe" "$(dirname "$0")/nss-probe.c" 2>"$d/probe-build.log" ||
-        { cat "$d/probe-build.log" >&2; e2e_hard "cannot build nss-probe.c"; }
+    e2e_build_probe
     e2e_via dot strace -f -qq -o "$d/strace.out" "$d/nss-probe" hits v4.test >"$d/hits" 2>&1 ||
         fail "nss-probe hits: $(cat "$d/hits")"
     grep -qx 'hits: SUCCESS SUCCESS SUCCESS SUCCESS' "$d/hits" || fail "hits: $(cat "$d/hits")"
