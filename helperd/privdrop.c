@@ -49,10 +49,16 @@ static void dir_of(const char *path, char *dir) {
         *slash = '\0';
 }
 
-/* Whether name is one the daemon itself puts in dir: a socket, its ".new"
- * while it is being bound, its ".query_ms" link and that link's ".new". */
-static bool is_own_name(const char *name, const char *dir, const char *const *paths, size_t n) {
-    static const char *const suffixes[] = {"", ".new", ".query_ms", ".query_ms.new"};
+enum own_kind { OWN_NONE, OWN_NAME, OWN_SCRATCH };
+
+/* Whether name is one the daemon itself puts in dir, as a daemon that was
+ * killed may leave them: a socket, its ".new" while it is being bound, its
+ * ".query_ms" link and that link's ".new", its answer map ".map"; and
+ * OWN_SCRATCH for the map's mkstemp file ".map.XXXXXX", which no daemon
+ * keeps (it is renamed or removed at once), so a leftover one is garbage. */
+static enum own_kind own_name_kind(const char *name, const char *dir, const char *const *paths,
+                                   size_t n) {
+    static const char *const suffixes[] = {"", ".new", ".query_ms", ".query_ms.new", ".map"};
     char d[PATH_LEN];
     for (size_t i = 0; i < n; i++) {
         dir_of(paths[i], d);
@@ -65,14 +71,17 @@ static bool is_own_name(const char *name, const char *dir, const char *const *pa
             continue;
         for (size_t k = 0; k < sizeof(suffixes) / sizeof(suffixes[0]); k++)
             if (strcmp(name + len, suffixes[k]) == 0)
-                return true;
+                return OWN_NAME;
+        if (strncmp(name + len, ".map.", 5) == 0 && strlen(name + len + 5) == 6)
+            return OWN_SCRATCH;
     }
-    return false;
+    return OWN_NONE;
 }
 
 /* The first entry of the directory at fd that is not the daemon's, into
  * foreign; false when there is none. At most the daemon's few names pass, so
- * the walk is short. -errno when the directory cannot be read. */
+ * the walk is short; a leftover map scratch file is removed on the way (the
+ * directory is root's alone here). -errno when the directory cannot be read. */
 static int find_foreign(int fd, const char *dir, const char *const *paths, size_t n, char *foreign,
                         size_t len) {
     int dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -87,8 +96,12 @@ static int find_foreign(int fd, const char *dir, const char *const *paths, size_
     int found = 0;
     struct dirent *de;
     while ((de = readdir(dp))) {
-        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
-            is_own_name(de->d_name, dir, paths, n))
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        enum own_kind k = own_name_kind(de->d_name, dir, paths, n);
+        if (k == OWN_SCRATCH)
+            (void)unlinkat(dirfd(dp), de->d_name, 0);
+        if (k != OWN_NONE)
             continue;
         snprintf(foreign, len, "%s", de->d_name);
         found = 1;

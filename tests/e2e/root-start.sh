@@ -131,6 +131,9 @@ stop "missing directory"
 mkdir -m 0755 "$d/old"
 ln -s 2000 "$d/old/socket.query_ms"
 : >"$d/old/socket"
+# A killed daemon's answer map and its half-made mkstemp file are its own too.
+: >"$d/old/socket.map"
+: >"$d/old/socket.map.Xy12Z9"
 conf "$d/helperd-old.conf" "$d/old"
 e2e_start_daemon "$d/helperd-old.conf"
 v=$(owner "$d/old")
