@@ -680,11 +680,6 @@ int control_new(struct loop *l, int listen_fd, uid_t owner, struct resolver *r,
     return 0;
 }
 
-void control_retarget(struct control *c, struct resolver *r, struct upstream_pool *pool) {
-    c->resolver = r;
-    c->pool = pool;
-}
-
 void control_free(struct control *ctl) {
     if (!ctl)
         return;

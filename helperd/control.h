@@ -53,11 +53,9 @@ int control_listen(const char *path);
 void control_unlink(const char *path);
 
 /* Takes ownership of listen_fd. owner: the uid allowed besides root. The
- * resolver and pool must outlive the control (or be swapped in with
- * control_retarget() by a reload that replaces them). */
+ * resolver and pool must outlive the control (a reload keeps both). */
 int control_new(struct loop *l, int listen_fd, uid_t owner, struct resolver *r,
                 struct upstream_pool *pool, const struct control_hooks *hooks, void *userdata,
                 struct control **ret_control);
-void control_retarget(struct control *c, struct resolver *r, struct upstream_pool *pool);
 /* Queries still running are answered "error failed shutting down". */
 void control_free(struct control *c);
