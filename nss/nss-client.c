@@ -199,5 +199,8 @@ int nss_client_transact(const uint8_t *req, size_t req_len, uint8_t **ret_body, 
     }
     free(body);
     close(fd);
+    /* Sent or half sent, the daemon has the name (nss-client.h). */
+    if (r < 0 && r != -ETIMEDOUT)
+        r = -EPROTO;
     return r < 0 ? r : 0;
 }

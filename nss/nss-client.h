@@ -25,8 +25,10 @@ const char *nss_client_socket_path(void);
 
 /* Sends the request frame and reads one reply frame. On success returns 0 and
  * *ret_body is a malloc'd reply body of *ret_len bytes (the caller frees it).
- * Errors: -ENOENT, -ECONNREFUSED, -EACCES... when no daemon listens (fail
- * fast), -EPERM when whoever listens is not the daemon (common/peer.h: checked
- * before the request is sent), -ETIMEDOUT past the deadline above,
- * -EBADMSG/-EPROTO for a bad reply, -ENOMEM. */
+ * Errors before the request is sent: -ENOENT, -ECONNREFUSED, -EACCES... when
+ * no daemon listens (fail fast), -EPERM when whoever listens is not the
+ * daemon (common/peer.h). Once the daemon has the request, -ETIMEDOUT past
+ * the deadline above, and -EPROTO for every other failure (it closed early,
+ * a malformed or oversized reply, no memory for it): the daemon was there
+ * and has the name, so the caller must not report it unavailable. */
 int nss_client_transact(const uint8_t *req, size_t req_len, uint8_t **ret_body, size_t *ret_len);

@@ -168,10 +168,10 @@ static struct verdict transact(uint8_t *req, size_t req_len, struct result *res,
     }
     /* A daemon that is there but slow or full is not "unavailable": under
      * "dot [!UNAVAIL=return] dns" that would send the name out in plaintext.
-     * Nor is one that took the request and closed before a whole reply (it
-     * shed this client, or died mid-lookup): it was there, the name was
-     * asked, and only a retry is right. */
-    if (r == -ETIMEDOUT || r == -EAGAIN || r == -EPROTO || r == -ECONNRESET || r == -EPIPE)
+     * Nor is one that took the request and then failed it in any way (closed
+     * early, shed this client, died, replied with garbage: -EPROTO): it was
+     * there, the name was asked, and only a retry is right. */
+    if (r == -ETIMEDOUT || r == -EAGAIN || r == -EPROTO)
         return verdict(NSS_STATUS_TRYAGAIN, EAGAIN, TRY_AGAIN);
     if (r < 0)
         return verdict(NSS_STATUS_UNAVAIL, -r, NO_RECOVERY);
@@ -179,7 +179,7 @@ static struct verdict transact(uint8_t *req, size_t req_len, struct result *res,
     struct ipc_reply_view v;
     struct verdict out;
     if (ipc_reply_decode(body, len, &v) < 0) {
-        out = verdict(NSS_STATUS_UNAVAIL, EBADMSG, NO_RECOVERY);
+        out = verdict(NSS_STATUS_TRYAGAIN, EAGAIN, TRY_AGAIN); /* as above */
     } else if (v.status != IPC_STATUS_OK) {
         out = map_status(v.status);
     } else {

@@ -6,10 +6,12 @@
  * well-formed reply that no real daemon would give (impostor.test,
  * 203.0.113.66), so a test can tell whether the module used it.
  *
- *   fake-daemon --socket PATH --log FILE --ready FILE [--hangup]
+ *   fake-daemon --socket PATH --log FILE --ready FILE [--hangup|--garbage|--badmagic]
  *
  * --hangup: read the request, then close without a reply (a daemon that
- * sheds the client or dies mid-lookup).
+ * sheds the client or dies mid-lookup). --garbage: reply with a well-formed
+ * header and a body that does not decode; --badmagic: with a header that is
+ * not one (a daemon with a bug, or of another protocol).
  *
  * Runs until killed; one client at a time, each read bounded by 2 s.
  */
@@ -33,10 +35,14 @@ static void note(const char *what, long n) {
 
 int main(int argc, char **argv) {
     const char *path = NULL, *logpath = NULL, *ready = NULL;
-    int hangup = 0;
+    int hangup = 0, garbage = 0, badmagic = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--hangup") == 0)
             hangup = 1;
+        else if (strcmp(argv[i], "--garbage") == 0)
+            garbage = 1;
+        else if (strcmp(argv[i], "--badmagic") == 0)
+            badmagic = 1;
         else if (i + 1 < argc && strcmp(argv[i], "--socket") == 0)
             path = argv[++i];
         else if (i + 1 < argc && strcmp(argv[i], "--log") == 0)
@@ -68,6 +74,12 @@ int main(int argc, char **argv) {
         'i', 'm', 'p', 'o', 's', 't', 'o', 'r', '.', 't', 'e', 's',
         't', 4,   203, 0,   113, 66, /* the address */
     };
+    static uint8_t bad[sizeof(reply)];
+    memcpy(bad, reply, sizeof(reply));
+    if (garbage)
+        memset(bad + 8, 0xff, sizeof(bad) - 8); /* counts far past the body */
+    if (badmagic)
+        bad[0] = 'X';
     for (;;) {
         int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
         if (fd < 0)
@@ -81,7 +93,7 @@ int main(int argc, char **argv) {
         if (n > 0) {
             note("request", (long)n);
             if (!hangup)
-                (void)send(fd, reply, sizeof(reply), MSG_NOSIGNAL);
+                (void)send(fd, bad, sizeof(bad), MSG_NOSIGNAL);
         }
         close(fd);
     }

@@ -89,22 +89,26 @@ start_fake "$d/rootdir"
 lookup "root impostor in a root directory" "$d/rootdir/socket" used
 e2e_stop_pid "$FAKE_PID" impostor || true
 
-# 1b. The same daemon taking the request and closing without a reply (it
-# shed this client, or died mid-lookup): TRY_AGAIN, never UNAVAIL, which
-# "dot [!UNAVAIL=return] dns" would turn into a plaintext query.
-mkdir -m 0755 "$d/hangup"
-FAKE_OPTS=--hangup start_fake "$d/hangup"
-n_checks=$((n_checks + 1))
-E2E_SOCKET=$d/hangup/socket e2e_via dot "$d/nss-probe" name anything.test >"$d/hangup.out" 2>&1 || true
-if ! grep -q 'gethostbyname2(AF_INET): rc=.* h_errno=TRY_AGAIN' "$d/hangup.out" ||
-    ! grep -q 'getaddrinfo(AF_UNSPEC): EAI_AGAIN' "$d/hangup.out" ||
-    [ "$(count request "$d/hangup")" -lt 1 ]; then
-    fail "a daemon that closes after the request: expected TRY_AGAIN / EAI_AGAIN"
-    sed 's/^/  | /' "$d/hangup.out" >&2
-else
-    e2e_log "a daemon that closes after taking the request: TRY_AGAIN"
-fi
-e2e_stop_pid "$FAKE_PID" impostor || true
+# 1b. The same daemon taking the request and then failing it: closing
+# without a reply (it shed this client, or died mid-lookup), or replying
+# with a body that does not decode or a header that is not one. TRY_AGAIN,
+# never UNAVAIL, which "dot [!UNAVAIL=return] dns" would turn into a
+# plaintext query of a name the daemon already has.
+for mode in hangup garbage badmagic; do
+    mkdir -m 0755 "$d/$mode"
+    FAKE_OPTS=--$mode start_fake "$d/$mode"
+    n_checks=$((n_checks + 1))
+    E2E_SOCKET=$d/$mode/socket e2e_via dot "$d/nss-probe" name anything.test >"$d/$mode.out" 2>&1 || true
+    if ! grep -q 'gethostbyname2(AF_INET): rc=.* h_errno=TRY_AGAIN' "$d/$mode.out" ||
+        ! grep -q 'getaddrinfo(AF_UNSPEC): EAI_AGAIN' "$d/$mode.out" ||
+        [ "$(count request "$d/$mode")" -lt 1 ]; then
+        fail "a daemon that fails the request ($mode): expected TRY_AGAIN / EAI_AGAIN"
+        sed 's/^/  | /' "$d/$mode.out" >&2
+    else
+        e2e_log "a daemon that fails the request ($mode): TRY_AGAIN"
+    fi
+    e2e_stop_pid "$FAKE_PID" impostor || true
+done
 
 # 2. nobody, in a sticky shared directory: refused, and never told the name.
 mkdir -m 1777 "$d/shared"
