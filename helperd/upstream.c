@@ -387,17 +387,31 @@ int upstream_query_start(struct upstream_pool *p, const uint8_t *qname, uint16_t
     return 0;
 }
 
+/* Prewarm opens PREWARM_CONNS connections per routable upstream (fewer when
+ * connections_per_upstream says so), both handshakes at once, so the start
+ * costs no more time than one: a lookup is two questions (A and AAAA), and
+ * against a server that leaves Nagle on (upstream.h) each is answered in
+ * one round trip only when it is the first on its connection. */
+#define PREWARM_CONNS 2u
+
 static void pool_prewarm(struct upstream_pool *p) {
     if (!p->cfg->pool.prewarm)
         return;
-    for (size_t i = 0; i < p->n_ups; i++)
-        if (!p->ups[i]->conns && upstream_routable(p->ups[i])) {
-            struct conn *c = conn_open(p->ups[i], false);
-            if (c) {
-                c->warming = true;
-                p->warming++;
-            }
+    unsigned want = p->cfg->pool.connections_per_upstream < PREWARM_CONNS
+                        ? p->cfg->pool.connections_per_upstream
+                        : PREWARM_CONNS;
+    for (size_t i = 0; i < p->n_ups; i++) {
+        struct upstream *up = p->ups[i];
+        if (up->n_conns >= want || !upstream_routable(up))
+            continue;
+        while (up->n_conns < want) {
+            struct conn *c = conn_open(up, false);
+            if (!c)
+                break;
+            c->warming = true;
+            p->warming++;
         }
+    }
 }
 
 void upstream_pool_when_warm(struct upstream_pool *p, void (*on_warm)(void *), void *userdata) {

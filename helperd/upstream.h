@@ -44,8 +44,15 @@
  *   at each input, since the kernel falls back to delayed ACKs): what still
  *   shares a connection (more queries than connections, tickets then an
  *   answer on a new connection) waits one round trip, not 40 ms. The cost:
- *   a second connection per upstream (its handshake is resumed), and a pure
- *   ACK per input where one would sometimes ride on the next query.
+ *   a second connection per upstream (its handshake is resumed, or runs
+ *   beside the first when prewarm opens both), and a pure ACK per input
+ *   where one would sometimes ride on the next query. What remains is
+ *   physics: a TLS 1.3 server sends its session tickets once it has the
+ *   client's Finished, so the first answer on a brand-new connection waits
+ *   behind them for one more round trip (a lookup right at start, or right
+ *   after a reconnect); and a connection delivers one burst of answers per
+ *   round trip, so lookups beyond one per connection in flight at once take
+ *   two (connections_per_upstream raises the count).
  * - Knot Resolver 5.6 pipelines, answers out of order, sets TCP_NODELAY and
  *   announces its idle timeout (RFC 7828), which the pool honours: none of
  *   the above is needed for it, and none of it costs it anything.
