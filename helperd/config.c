@@ -454,7 +454,7 @@ static const struct field timeouts_fields[] = {
 
 static const struct field pool_fields[] = {
     UINT_FIELD("connections_per_upstream", pool.connections_per_upstream, 1, 64),
-    UINT_FIELD("max_inflight", pool.max_inflight, 1, 1024),
+    UINT_FIELD("max_inflight", pool.max_inflight, 1, 4096),
     UINT_FIELD("idle_timeout_s", pool.idle_timeout_s, 1, 3600),
     BOOL_FIELD("prewarm", pool.prewarm),
     {.name = NULL},
@@ -570,7 +570,7 @@ int config_defaults(struct config **ret_config) {
         .selection = DOT_SELECT_ORDERED,
         .timeouts = {.query_ms = 2000, .connect_ms = 1000, .attempts = 2},
         .pool = {.connections_per_upstream = 2,
-                 .max_inflight = 64,
+                 .max_inflight = 1024,
                  .idle_timeout_s = 30,
                  .prewarm = true},
         .cache = {.entries = 10000,
@@ -580,7 +580,7 @@ int config_defaults(struct config **ret_config) {
                   .serve_stale_s = 0,
                   .shared_map = true,
                   .shared_map_entries = 4096},
-        .clients = {.max = 1024, .per_user = 256, .lookups_per_user = 256},
+        .clients = {.max = 4096, .per_user = 2048, .lookups_per_user = 1024},
         .padding = true,
         .ndots = -1,
         .socket_path = strdup(DOT_DEFAULT_SOCKET),

@@ -179,6 +179,13 @@ static void add_stats(struct control *ctl, struct ctl_reply_builder *b) {
     ctl_reply_add(b, "config.file", "%s", di.config_path ? di.config_path : "");
     ctl_reply_add(b, "config.loaded_at", "%lld", (long long)di.config_loaded_at);
     ctl_reply_add(b, "mode", "%s", di.mode ? di.mode : "");
+    struct loop_stats ls;
+    loop_get_stats(ctl->loop, &ls);
+    ctl_reply_add(b, "loop.iterations", "%llu", (unsigned long long)ls.iterations);
+    ctl_reply_add(b, "loop.busy_us", "%llu", (unsigned long long)ls.busy_us);
+    ctl_reply_add(b, "loop.longest_us", "%lld", (long long)ls.longest_us);
+    ctl_reply_add(b, "loop.over_1ms", "%llu", (unsigned long long)ls.over_1ms);
+    ctl_reply_add(b, "loop.over_10ms", "%llu", (unsigned long long)ls.over_10ms);
     ctl_reply_add(b, "clients.now", "%u", di.clients.clients);
     ctl_reply_add(b, "clients.max", "%u", di.clients.max_clients);
     ctl_reply_add(b, "clients.users", "%zu", di.clients.users);
@@ -195,7 +202,7 @@ static void add_stats(struct control *ctl, struct ctl_reply_builder *b) {
     ctl_reply_add(b, "cache.misses", "%llu", (unsigned long long)rs.cache_misses);
     ctl_reply_add(b, "cache.stale_served", "%llu", (unsigned long long)rs.stale_served);
     ctl_reply_add(b, "cache.coalesced", "%llu", (unsigned long long)rs.coalesced);
-    ctl_reply_add(b, "clients.shed_lookups", "%llu", (unsigned long long)rs.shed_fetches);
+    ctl_reply_add(b, "clients.queued_lookups", "%llu", (unsigned long long)rs.queued_fetches);
     ctl_reply_add(b, "cache.upstream_queries", "%llu", (unsigned long long)rs.upstream_queries);
     /* The map's hits never reach the daemon: what it sees is what it
      * published and why lookups still came to the socket. */
@@ -220,6 +227,8 @@ static void add_stats(struct control *ctl, struct ctl_reply_builder *b) {
     ctl_reply_add(b, "pool.resumptions", "%llu", (unsigned long long)ps.resumed);
     ctl_reply_add(b, "pool.unauthenticated", "%llu", (unsigned long long)ps.unauthenticated);
     ctl_reply_add(b, "pool.plain_fallbacks", "%llu", (unsigned long long)ps.plain_fallbacks);
+    ctl_reply_add(b, "pool.waited", "%llu", (unsigned long long)ps.waited);
+    ctl_reply_add(b, "pool.waiting", "%llu", (unsigned long long)ps.waiting);
 
     size_t n = upstream_pool_count(ctl->pool);
     ctl_reply_add(b, "upstreams", "%zu", n);

@@ -29,12 +29,13 @@ struct loop {
     struct loop_io sig_io;
     void (*sig_cb)(int, void *);
     void *sig_userdata;
+    struct loop_stats stats;
 };
 
-static int64_t mono_ms(void) {
+static int64_t mono_us(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 int loop_new(struct loop **ret_loop) {
@@ -48,7 +49,7 @@ int loop_new(struct loop **ret_loop) {
         return -e;
     }
     l->sig_io.fd = -1;
-    l->now = mono_ms();
+    l->now = mono_us() / 1000;
     *ret_loop = l;
     return 0;
 }
@@ -228,20 +229,23 @@ static void run_timers(struct loop *l) {
 
 int loop_run(struct loop *l) {
     struct epoll_event evs[LOOP_BATCH];
+    int64_t end_us = mono_us();
     while (!l->quit) {
-        l->now = mono_ms();
+        l->now = end_us / 1000;
         int timeout = -1;
         if (l->heap_len > 0) {
             int64_t d = l->heap[1]->when - l->now;
             timeout = d < 0 ? 0 : d > 60000 ? 60000 : (int)d;
         }
         int n = epoll_wait(l->epfd, evs, LOOP_BATCH, timeout);
+        int64_t start_us = mono_us();
         if (n < 0) {
+            end_us = start_us;
             if (errno == EINTR)
                 continue;
             return -errno;
         }
-        l->now = mono_ms();
+        l->now = start_us / 1000;
         /* After loop_quit() nothing more is dispatched: a shutdown does not
          * accept the client whose event comes later in the same batch. */
         for (int i = 0; i < n && !l->quit; i++) {
@@ -251,8 +255,22 @@ int loop_run(struct loop *l) {
         }
         run_timers(l);
         run_deferred(l);
+        /* One clock read serves both this iteration's length and the next
+         * one's "now". */
+        end_us = mono_us();
+        int64_t busy = end_us - start_us;
+        l->stats.iterations++;
+        l->stats.busy_us += (uint64_t)busy;
+        l->stats.over_1ms += busy > 1000;
+        l->stats.over_10ms += busy > 10000;
+        if (busy > l->stats.longest_us)
+            l->stats.longest_us = busy;
     }
     return 0;
+}
+
+void loop_get_stats(const struct loop *l, struct loop_stats *ret_stats) {
+    *ret_stats = l->stats;
 }
 
 void loop_quit(struct loop *l) {

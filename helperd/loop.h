@@ -59,6 +59,20 @@ int loop_defer_free(struct loop *l, void (*fn)(void *), void *p);
 int loop_signals(struct loop *l, const int *list, void (*cb)(int signo, void *userdata),
                  void *userdata);
 
+/* How long the loop's iterations took: the work between one epoll_wait()
+ * and the next (callbacks, timers, deferred frees), wall-clock
+ * microseconds, so a preempted iteration counts too. A lookup waits at
+ * most one iteration for the loop: longest_us and the over_* counts say
+ * how long that can be. */
+struct loop_stats {
+    uint64_t iterations;
+    uint64_t busy_us;   /* summed over every iteration */
+    int64_t longest_us; /* the longest one */
+    uint64_t over_1ms;  /* iterations longer than 1 ms */
+    uint64_t over_10ms; /* ... than 10 ms */
+};
+void loop_get_stats(const struct loop *l, struct loop_stats *ret_stats);
+
 /* Runs until loop_quit(); returns 0 or -errno on a broken epoll. */
 int loop_run(struct loop *l);
 void loop_quit(struct loop *l);

@@ -110,18 +110,20 @@ static void log_stats(const struct daemon *d) {
                  (unsigned long long)rs.asked[IPC_ASK_MAP_BUSY],
                  (unsigned long long)rs.asked[IPC_ASK_MAP_INVALID]);
     log_info("stats: lookups=%llu cache_hits=%llu cache_misses=%llu stale_served=%llu "
-             "coalesced=%llu cache_entries=%zu%s",
+             "coalesced=%llu queued_lookups=%llu cache_entries=%zu%s",
              (unsigned long long)rs.lookups, (unsigned long long)rs.cache_hits,
              (unsigned long long)rs.cache_misses, (unsigned long long)rs.stale_served,
-             (unsigned long long)rs.coalesced, rs.cache_entries, map);
+             (unsigned long long)rs.coalesced, (unsigned long long)rs.queued_fetches,
+             rs.cache_entries, map);
     struct upstream_stats st;
     upstream_pool_stats(d->pool, &st);
     log_info("stats: queries=%llu answers=%llu failures=%llu handshakes=%llu resumed=%llu "
-             "connections=%llu unauthenticated=%llu plain_fallbacks=%llu",
+             "connections=%llu unauthenticated=%llu plain_fallbacks=%llu waited=%llu",
              (unsigned long long)st.queries, (unsigned long long)st.answers,
              (unsigned long long)st.failures, (unsigned long long)st.handshakes,
              (unsigned long long)st.resumed, (unsigned long long)st.connections_open,
-             (unsigned long long)st.unauthenticated, (unsigned long long)st.plain_fallbacks);
+             (unsigned long long)st.unauthenticated, (unsigned long long)st.plain_fallbacks,
+             (unsigned long long)st.waited);
 }
 
 static bool same_str(const char *a, const char *b) {

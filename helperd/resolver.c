@@ -26,7 +26,7 @@
 #include "search.h"
 #include "users.h"
 
-#define FETCH_BUCKETS     256 /* fetches in flight are few (bounded by clients) */
+#define FETCH_BUCKETS     4096 /* fetches in flight: at most two per client */
 #define DEADLINE_SLACK_MS 50
 
 struct fetch {
@@ -37,6 +37,8 @@ struct fetch {
     uint32_t hash;
     uint16_t qtype;
     bool starting, finished;
+    bool queued;                  /* waits for one of its owner's slots */
+    struct fetch *qnext, *qprev;  /* ... in the owner's queue, oldest first */
     struct user_use *owner;       /* the user charged for it (users.h), or NULL */
     uint8_t key[DNAME_MAX_WIRE];  /* the name in wire form, lower case */
     uint8_t name[DNAME_MAX_WIRE]; /* wire form, as the first asker spelt it */
@@ -92,13 +94,17 @@ struct resolver {
     struct resolver_job *jobs;
     struct fetch *fetches[FETCH_BUCKETS];
     struct resolver_stats stats;
-    struct users *owners; /* fetches in flight per user (clients.lookups_per_user) */
+    struct users *owners;          /* fetches in flight per user (clients.lookups_per_user) */
+    struct user_use *to_serve;     /* users with queued fetches and a slot free */
+    struct loop_timer serve_timer; /* runs owners_serve */
     struct map_writer *map;
     uint32_t seed;
     uint8_t frame[IPC_HEADER_LEN + IPC_MAX_REPLY_BODY];
 };
 
 #define JOB_OF_TIMER(t) ((struct resolver_job *)((char *)(t)-offsetof(struct resolver_job, timer)))
+#define RESOLVER_OF_SERVE_TIMER(t)                                                                 \
+    ((struct resolver *)((char *)(t)-offsetof(struct resolver, serve_timer)))
 
 static void job_step(struct resolver_job *job);
 
@@ -219,11 +225,73 @@ static struct fetch **fetch_slot(struct resolver *r, const uint8_t *key, uint16_
     return pp;
 }
 
-/* Frees f and gives its user back the slot it held. */
+/* --- each user's queue -------------------------------------------------------------
+ *
+ * A user may have clients.lookups_per_user upstream queries in flight; more
+ * wait in the user's own queue, oldest first, and start as the user's
+ * earlier ones end: one program's burst (a thousand threads) is answered as
+ * fast as its share of the pool allows, never refused, while another
+ * user's queries never wait behind it (they take the pool's other slots).
+ * What waits is bounded by the user's connections (two questions each) and
+ * by each job's deadline. The queue is served from the loop, never from
+ * inside the callback that freed the slot. */
+
+static void owner_unqueue(struct fetch *f) {
+    struct user_use *o = f->owner;
+    if (!f->queued)
+        return;
+    if (f->qprev)
+        f->qprev->qnext = f->qnext;
+    else
+        o->queue_head = f->qnext;
+    if (f->qnext)
+        f->qnext->qprev = f->qprev;
+    else
+        o->queue_tail = f->qprev;
+    f->qnext = f->qprev = NULL;
+    f->queued = false;
+    o->queued--;
+}
+
+static void owner_enqueue(struct fetch *f) {
+    struct user_use *o = f->owner;
+    f->queued = true;
+    f->qprev = o->queue_tail;
+    f->qnext = NULL;
+    if (o->queue_tail)
+        ((struct fetch *)o->queue_tail)->qnext = f;
+    else
+        o->queue_head = f;
+    o->queue_tail = f;
+    o->queued++;
+}
+
+static void owners_serve(struct loop_timer *t);
+static void fetch_start(struct resolver *r, struct fetch *f, int64_t deadline);
+
+/* o has a slot free: serve its queue from the loop. */
+static void owner_has_room(struct resolver *r, struct user_use *o) {
+    if (!o->queued || o->listed)
+        return;
+    o->listed = true;
+    o->list_next = r->to_serve;
+    r->to_serve = o;
+    if (!loop_timer_armed(&r->serve_timer))
+        loop_timer_at(r->loop, &r->serve_timer, loop_now(r->loop), owners_serve);
+}
+
+/* Frees f and gives its user back the slot it held (or its place in the
+ * queue). */
 static void fetch_free(struct fetch *f) {
-    if (f->owner) {
-        f->owner->lookups--;
-        users_release(f->r->owners, f->owner);
+    struct user_use *o = f->owner;
+    if (o) {
+        if (f->queued) {
+            owner_unqueue(f);
+        } else {
+            o->lookups--;
+            owner_has_room(f->r, o);
+        }
+        users_release(f->r->owners, o);
     }
     free(f);
 }
@@ -452,12 +520,6 @@ static void fetch_join(struct resolver *r, const uint8_t *name, uint16_t qtype, 
          * user's queries in flight are capped so that a flood of new names
          * cannot take the whole pool (joining one in flight is free). */
         struct user_use *owner = s ? users_get(r->owners, s->job->owner) : NULL;
-        if (owner && owner->lookups >= r->cfg->clients.lookups_per_user) {
-            r->stats.shed_fetches++;
-            users_release(r->owners, owner);
-            sub_finish(s, NULL, 0, SEARCH_TRYAGAIN, RESOLVER_SOURCE_NONE, -1, INT64_MIN);
-            return;
-        }
         f = calloc(1, sizeof(*f));
         if (!f) {
             users_release(r->owners, owner);
@@ -465,9 +527,13 @@ static void fetch_join(struct resolver *r, const uint8_t *name, uint16_t qtype, 
                 sub_finish(s, NULL, 0, SEARCH_TRYAGAIN, RESOLVER_SOURCE_NONE, -1, INT64_MIN);
             return;
         }
-        if (owner)
-            owner->lookups++;
         f->owner = owner;
+        if (owner && owner->lookups >= r->cfg->clients.lookups_per_user) {
+            r->stats.queued_fetches++;
+            owner_enqueue(f); /* owners_serve starts it */
+        } else if (owner) {
+            owner->lookups++;
+        }
         f->r = r;
         f->hash = h;
         f->qtype = qtype;
@@ -483,26 +549,52 @@ static void fetch_join(struct resolver *r, const uint8_t *name, uint16_t qtype, 
             f->waiters->fprev = s;
         f->waiters = s;
     }
-    if (f->uq || f->starting)
+    if (f->uq || f->starting || f->queued)
         return;
-    r->stats.upstream_queries++;
     /* One deadline for the whole lookup, whatever the search list says. */
-    int64_t deadline = s ? s->job->deadline : loop_now(r->loop) + r->cfg->timeouts.query_ms;
+    fetch_start(r, f, s ? s->job->deadline : loop_now(r->loop) + r->cfg->timeouts.query_ms);
+}
+
+/* Sends f's question to the pool. */
+static void fetch_start(struct resolver *r, struct fetch *f, int64_t deadline) {
+    bool waited = f->waiters != NULL;
+    r->stats.upstream_queries++;
     f->starting = true;
     /* The pool may answer at once (nothing usable): fetch_on_answer then
      * runs inside this call and leaves the freeing to us. */
-    int e = upstream_query_start(r->pool, f->name, qtype, deadline, fetch_on_answer, f, &f->uq);
+    int e = upstream_query_start(r->pool, f->name, f->qtype, deadline, fetch_on_answer, f, &f->uq);
     f->starting = false;
     if (e < 0) {
         f->uq = NULL;
         fetch_on_answer(f, e, NULL);
     } else if (f->finished) {
         fetch_free(f);
-    } else if (!f->waiters && s) {
+    } else if (!f->waiters && waited) {
         /* Every waiter left while it started (cannot happen today). */
         upstream_query_cancel(f->uq);
         fetch_unlink(f);
         fetch_free(f);
+    }
+}
+
+/* Starts what the listed users' queues hold, as far as their slots allow.
+ * A user stays listed while served, so that a fetch ending inside
+ * fetch_start() neither lists it twice nor frees it. */
+static void owners_serve(struct loop_timer *t) {
+    struct resolver *r = RESOLVER_OF_SERVE_TIMER(t);
+    while (r->to_serve) {
+        struct user_use *o = r->to_serve;
+        r->to_serve = o->list_next;
+        o->list_next = NULL;
+        while (o->queue_head && o->lookups < r->cfg->clients.lookups_per_user) {
+            struct fetch *f = o->queue_head;
+            owner_unqueue(f);
+            o->lookups++;
+            /* A queued fetch has waiters: the last one leaving frees it. */
+            fetch_start(r, f, f->waiters->job->deadline);
+        }
+        o->listed = false;
+        users_release(r->owners, o);
     }
 }
 
@@ -548,6 +640,7 @@ void resolver_free(struct resolver *r) {
             upstream_query_cancel(f->uq);
             fetch_free(f);
         }
+    loop_timer_cancel(r->loop, &r->serve_timer);
     cache_free(r->cache);
     conf_unref(r->search);
     users_free(r->owners);

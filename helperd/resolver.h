@@ -41,7 +41,7 @@ struct resolver_stats {
     uint64_t stale_served;     /* questions answered from expired entries (RFC 8767) */
     uint64_t upstream_queries; /* queries sent to the pool */
     uint64_t coalesced;        /* questions that joined a query already in flight */
-    uint64_t shed_fetches;     /* told TRYAGAIN: their user had clients.lookups_per_user */
+    uint64_t queued_fetches;   /* waited: their user had clients.lookups_per_user in flight */
     size_t cache_entries;
     /* Why lookups reached the socket while the module had a live answer
      * map (enum ipc_ask; [IPC_ASK_PLAIN]: no live map, an older module or a

@@ -389,11 +389,21 @@ static void on_accept(struct loop_io *io, uint32_t revents) {
 }
 
 /* clients.max, but never so many that clients would take the descriptors
- * the upstream connections need: RLIMIT_NOFILE less a reserve. */
+ * the upstream connections need: RLIMIT_NOFILE less a reserve. A soft
+ * limit below what clients.max needs is raised as far as the hard limit
+ * allows (the soft limit's 1024 is for select(), which the daemon does not
+ * use: systemd's advice for programs that need more). */
 static void set_max_clients(struct server *s) {
     unsigned max = s->cfg->clients.max;
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+        rlim_t need = (rlim_t)max + FD_RESERVE;
+        if (rl.rlim_cur < need && rl.rlim_cur < rl.rlim_max) {
+            struct rlimit up = {.rlim_cur = need < rl.rlim_max ? need : rl.rlim_max,
+                                .rlim_max = rl.rlim_max};
+            if (setrlimit(RLIMIT_NOFILE, &up) == 0)
+                rl.rlim_cur = up.rlim_cur;
+        }
         rlim_t reserve = rl.rlim_cur / 2 < FD_RESERVE ? rl.rlim_cur / 2 : FD_RESERVE;
         rlim_t room = rl.rlim_cur - reserve;
         if (room < max)

@@ -64,6 +64,8 @@ void query_detach(struct upstream_query *q) {
     c->n_queries--;
     q->conn = NULL;
     q->written = false;
+    if (c->pool->n_waiting)
+        c->pool->ev->room(c->pool);
     if (c->n_queries == 0 && c->state == CONN_READY && !c->dead)
         conn_went_idle(c);
 }
@@ -170,7 +172,8 @@ bool conn_flush(struct conn *c) {
 }
 
 static int conn_append(struct conn *c, const uint8_t *msg, size_t len) {
-    if (c->wlen + len + 2 > WBUF_MAX)
+    size_t max = (size_t)c->pool->cfg->pool.max_inflight * WBUF_PER_QUERY;
+    if (c->wlen + len + 2 > (max < WBUF_MIN ? WBUF_MIN : max))
         return -ENOBUFS;
     if (c->wcap - c->wlen < len + 2) {
         size_t cap = c->wcap ? c->wcap : 1024;

@@ -27,10 +27,12 @@
  * time, within these bounds (upstream-conn.c, "nudge"). */
 #define NUDGE_MIN_MS 10
 #define NUDGE_MAX_MS MIN_TRY_MS
-/* Unsent bytes a connection may hold: far more than max_inflight padded
- * queries once the kernel's buffers are full means the server stopped
- * reading (invariant 4: nothing grows without bound). */
-#define WBUF_MAX (64 * 1024)
+/* Unsent bytes a connection may hold: more than max_inflight of the largest
+ * queries (a 255-octet name padded to 384 octets, RFC 8467) once the
+ * kernel's buffers are full means the server stopped reading (invariant 4:
+ * nothing grows without bound). */
+#define WBUF_PER_QUERY 512
+#define WBUF_MIN       (64 * 1024)
 
 enum conn_state { CONN_CONNECTING, CONN_HANDSHAKE, CONN_READY };
 
@@ -120,6 +122,9 @@ struct upstream_query {
     bool moving_resend;
     bool got_servfail;            /* some upstream answered SERVFAIL, REFUSED or the like */
     struct upstream_query *rnext; /* while moving off a failed connection */
+    /* In the pool's wait queue (every connection it may use is full). */
+    bool waiting;
+    struct upstream_query *wnext, *wprev;
 };
 
 /* What a connection reports to the pool; upstream.c decides what follows,
@@ -130,6 +135,8 @@ struct conn_events {
     /* One of up's connections is gone (its memory lives on until the end
      * of this loop iteration, and so may up's). */
     void (*closed)(struct upstream *up);
+    /* A query left a connection: there is room for a waiting one. */
+    void (*room)(struct upstream_pool *p);
 };
 
 struct upstream_pool {
@@ -150,6 +157,11 @@ struct upstream_pool {
     struct upstream_stats stats;
     struct loop_timer cert_timer; /* the certificate expiry check */
     int answered_by;              /* see upstream_pool_answered_by() */
+    /* Queries waiting for room on a connection, oldest first (query_wait). */
+    struct upstream_query *wait_head, *wait_tail;
+    unsigned n_waiting;
+    bool dispatching;             /* pool_on_dispatch runs: a query waits again at the head */
+    struct loop_timer wait_timer; /* runs pool_on_dispatch once there is room */
 };
 
 #define CONN_OF_IO(io)   ((struct conn *)((char *)(io)-offsetof(struct conn, io)))
@@ -159,6 +171,8 @@ struct upstream_pool {
     ((struct upstream *)((char *)(t)-offsetof(struct upstream, probe_timer)))
 #define QUERY_OF_TIMER(t)                                                                          \
     ((struct upstream_query *)((char *)(t)-offsetof(struct upstream_query, timer)))
+#define POOL_OF_WAIT_TIMER(t)                                                                      \
+    ((struct upstream_pool *)((char *)(t)-offsetof(struct upstream_pool, wait_timer)))
 
 /* upstream-conn.c */
 struct conn *conn_open(struct upstream *up, bool plain);

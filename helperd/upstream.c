@@ -31,6 +31,8 @@
 #include "log.h"
 #include "upstream-int.h"
 
+static void query_on_timer(struct loop_timer *t);
+
 static void pool_on_warm(struct loop_timer *t) {
     struct upstream_pool *p =
         (struct upstream_pool *)((char *)t - offsetof(struct upstream_pool, warm_timer));
@@ -50,8 +52,85 @@ static void conn_warmed(struct conn *c) {
         loop_timer_at(p->loop, &p->warm_timer, loop_now(p->loop), pool_on_warm);
 }
 
+/* --- the wait queue ----------------------------------------------------------------
+ *
+ * A query for which every connection the pool may use is full (max_inflight
+ * on each of connections_per_upstream, for every usable upstream) waits,
+ * oldest first, instead of failing: a burst larger than the pool (a
+ * program with a thousand threads) is answered as fast as the pipelines
+ * drain, each query still bounded by its deadline (its timer keeps
+ * running). A query that leaves a connection makes room; the queue is
+ * served from the loop (pool_on_dispatch), never from inside the
+ * connection code that made the room. What one local user may put here is
+ * bounded before it gets here (clients.lookups_per_user, resolver.c). */
+
+static void query_unwait(struct upstream_query *q) {
+    struct upstream_pool *p = q->pool;
+    if (!q->waiting)
+        return;
+    if (q->wprev)
+        q->wprev->wnext = q->wnext;
+    else
+        p->wait_head = q->wnext;
+    if (q->wnext)
+        q->wnext->wprev = q->wprev;
+    else
+        p->wait_tail = q->wprev;
+    q->wnext = q->wprev = NULL;
+    q->waiting = false;
+    p->n_waiting--;
+}
+
+/* Queues q (at the tail; at the head while the queue is being served, as it
+ * was the oldest) until its deadline. */
+static void query_wait(struct upstream_query *q) {
+    struct upstream_pool *p = q->pool;
+    q->waiting = true;
+    p->n_waiting++;
+    p->stats.waited++;
+    if (p->dispatching) {
+        q->wnext = p->wait_head;
+        q->wprev = NULL;
+        if (p->wait_head)
+            p->wait_head->wprev = q;
+        else
+            p->wait_tail = q;
+        p->wait_head = q;
+    } else {
+        q->wprev = p->wait_tail;
+        q->wnext = NULL;
+        if (p->wait_tail)
+            p->wait_tail->wnext = q;
+        else
+            p->wait_head = q;
+        p->wait_tail = q;
+    }
+    loop_timer_at(p->loop, &q->timer, q->deadline, query_on_timer);
+}
+
+static void pool_on_dispatch(struct loop_timer *t) {
+    struct upstream_pool *p = POOL_OF_WAIT_TIMER(t);
+    p->dispatching = true;
+    while (p->wait_head) {
+        struct upstream_query *q = p->wait_head;
+        query_unwait(q);
+        query_next_try(q, 0); /* may finish (and free) q */
+        if (p->wait_head == q)
+            break; /* still no room: it waits again, first in line */
+    }
+    p->dispatching = false;
+}
+
+/* A query left a connection, or a connection closed: serve the queue from
+ * the loop. */
+static void pool_room(struct upstream_pool *p) {
+    if (p->n_waiting && !loop_timer_armed(&p->wait_timer))
+        loop_timer_at(p->loop, &p->wait_timer, loop_now(p->loop), pool_on_dispatch);
+}
+
 static void query_free(struct upstream_query *q) {
     loop_timer_cancel(q->pool->loop, &q->timer);
+    query_unwait(q);
     query_detach(q);
     free(q);
 }
@@ -296,6 +375,11 @@ static struct conn *pick_conn(struct upstream_pool *p, struct upstream *up) {
 
 static void query_on_timer(struct loop_timer *t) {
     struct upstream_query *q = QUERY_OF_TIMER(t);
+    if (q->waiting) { /* its deadline passed in the queue */
+        query_unwait(q);
+        query_finish(q, -ETIMEDOUT, NULL);
+        return;
+    }
     struct conn *c = q->conn;
     if (c && q->written && c->up->srtt_ms)
         upstream_measured(c->up, loop_now(q->pool->loop) - q->sent_at);
@@ -311,6 +395,7 @@ void query_next_try(struct upstream_query *q, int error) {
     struct upstream_pool *p = q->pool;
     int64_t now = loop_now(p->loop);
     unsigned max_tries = p->cfg->timeouts.attempts * (unsigned)p->n_ups;
+    uint32_t full = 0; /* upstreams found with every connection full in this call */
     for (;;) {
         if (now >= q->deadline) {
             query_finish(q, -ETIMEDOUT, NULL);
@@ -335,8 +420,20 @@ void query_next_try(struct upstream_query *q, int error) {
         q->tries++;
         q->tried |= 1u << i;
         struct conn *c = pick_conn(p, p->ups[i]);
+        if (!c && !p->ups[i]->conns) { /* none could be opened: nothing to wait for */
+            error = -EIO;
+            continue;
+        }
         if (!c) {
-            error = -EBUSY;
+            /* Full: costs no try. Another upstream may have room; when
+             * none has, wait for room (the queue above). */
+            q->tries--;
+            if (full & (1u << i)) {
+                q->tried &= ~full;
+                query_wait(q);
+                return;
+            }
+            full |= 1u << i;
             continue;
         }
         conn_attach(c, q);
@@ -473,6 +570,8 @@ static void upstream_destroy(struct upstream *up) {
 /* A connection of up is gone: a retired upstream goes with its last one. */
 static void conn_closed(struct upstream *up) {
     struct upstream_pool *p = up->pool;
+    if (!p->freeing)
+        pool_room(p); /* a new connection may be opened in its place */
     if (!up->retired || up->conns || p->freeing)
         return;
     for (struct upstream **pp = &p->retired; *pp; pp = &(*pp)->next_retired)
@@ -489,6 +588,7 @@ static void conn_closed(struct upstream *up) {
 static const struct conn_events pool_conn_events = {
     .warmed = conn_warmed,
     .closed = conn_closed,
+    .room = pool_room,
 };
 
 int upstream_pool_new(struct loop *l, const struct config *cfg, struct tls_ctx *tls,
@@ -528,8 +628,11 @@ void upstream_pool_free(struct upstream_pool *p) {
         p->retired = up->next_retired;
         upstream_destroy(up);
     }
+    while (p->wait_head)
+        query_free(p->wait_head);
     loop_timer_cancel(p->loop, &p->warm_timer);
     loop_timer_cancel(p->loop, &p->cert_timer);
+    loop_timer_cancel(p->loop, &p->wait_timer);
     free(p);
 }
 
@@ -656,6 +759,7 @@ void upstream_pool_network_changed(struct upstream_pool *p) {
 
 void upstream_pool_stats(const struct upstream_pool *p, struct upstream_stats *ret_stats) {
     *ret_stats = p->stats;
+    ret_stats->waiting = p->n_waiting;
 }
 
 size_t upstream_pool_count(const struct upstream_pool *p) {

@@ -72,9 +72,9 @@ struct upstream_query;
 /* Called exactly once per query that is not cancelled. error 0: msg is the
  * answer (any rcode from NOERROR/NXDOMAIN; SERVFAIL-like answers were
  * failed over and only come back as errors); error < 0: -ETIMEDOUT (deadline
- * passed), -EIO (every upstream failed or answered SERVFAIL/REFUSED),
- * -EBUSY (every connection full). msg lives until the callback returns; the
- * query handle is gone once it is called. */
+ * passed, also while waiting for room on a full pool), -EIO (every upstream
+ * failed or answered SERVFAIL/REFUSED). msg lives until the callback
+ * returns; the query handle is gone once it is called. */
 typedef void (*upstream_cb)(void *userdata, int error, const struct dns_msg *msg);
 
 struct upstream_stats {
@@ -86,6 +86,8 @@ struct upstream_stats {
     uint64_t connections_open; /* now */
     uint64_t unauthenticated;  /* opportunistic: TLS connections that failed authentication */
     uint64_t plain_fallbacks;  /* opportunistic: plain TCP connections opened */
+    uint64_t waited;           /* queries that waited for room (every connection full) */
+    uint64_t waiting;          /* ... waiting now */
 };
 
 /* One upstream as dot-helperctl shows it. */

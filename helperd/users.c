@@ -54,7 +54,7 @@ struct user_use *users_get(struct users *u, uid_t uid) {
 }
 
 void users_release(struct users *u, struct user_use *e) {
-    if (!e || e->clients || e->lookups)
+    if (!e || e->clients || e->lookups || e->queued || e->listed)
         return;
     for (struct user_use **pp = &u->buckets[bucket(e->uid)]; *pp; pp = &(*pp)->next)
         if (*pp == e) {

@@ -12,13 +12,21 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
 struct user_use {
     uid_t uid;
-    unsigned clients;      /* open connections */
-    unsigned lookups;      /* of those, waiting for an answer from the upstreams */
+    unsigned clients; /* open connections */
+    unsigned lookups; /* upstream queries in flight */
+    /* Upstream queries waiting for one of the user's lookups_per_user slots,
+     * oldest first (the resolver's own list of its fetches), and whether the
+     * user is on the resolver's list of users to serve. */
+    unsigned queued;
+    void *queue_head, *queue_tail;
+    bool listed;
+    struct user_use *list_next;
     struct user_use *next; /* (the table's chain) */
 };
 
@@ -30,7 +38,8 @@ void users_free(struct users *u);
 
 /* The entry of uid, created (all zero) when missing; NULL without memory. */
 struct user_use *users_get(struct users *u, uid_t uid);
-/* Frees e once it holds nothing (call after each decrement). */
+/* Frees e once it holds nothing, queues nothing and is listed nowhere (call
+ * after each decrement). */
 void users_release(struct users *u, struct user_use *e);
 /* The user holding the most connections (ties: any), NULL when none. */
 struct user_use *users_top(const struct users *u);

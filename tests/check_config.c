@@ -115,7 +115,7 @@ static void check_defaults(const struct config *c) {
     ck_assert_uint_eq(c->timeouts.connect_ms, 1000);
     ck_assert_uint_eq(c->timeouts.attempts, 2);
     ck_assert_uint_eq(c->pool.connections_per_upstream, 2);
-    ck_assert_uint_eq(c->pool.max_inflight, 64);
+    ck_assert_uint_eq(c->pool.max_inflight, 1024);
     ck_assert_uint_eq(c->pool.idle_timeout_s, 30);
     ck_assert(c->pool.prewarm);
     ck_assert_uint_eq(c->cache.entries, 10000);
@@ -123,6 +123,9 @@ static void check_defaults(const struct config *c) {
     ck_assert_uint_eq(c->cache.max_ttl, 86400);
     ck_assert_uint_eq(c->cache.negative_ttl, 300);
     ck_assert_uint_eq(c->cache.serve_stale_s, 0);
+    ck_assert_uint_eq(c->clients.max, 4096);
+    ck_assert_uint_eq(c->clients.per_user, 2048);
+    ck_assert_uint_eq(c->clients.lookups_per_user, 1024);
     ck_assert(c->padding);
     ck_assert(!c->search_set);
     ck_assert_uint_eq(c->n_search, 0);
@@ -417,8 +420,8 @@ START_TEST(config_rejects_out_of_range_values) {
          "'pool.connections_per_upstream' must be between 1 and 64"},
         {"pool = { connections_per_upstream = 65; };",
          "'pool.connections_per_upstream' must be between 1 and 64"},
-        {"pool = { max_inflight = 0; };", "'pool.max_inflight' must be between 1 and 1024"},
-        {"pool = { max_inflight = 1025; };", "'pool.max_inflight' must be between 1 and 1024"},
+        {"pool = { max_inflight = 0; };", "'pool.max_inflight' must be between 1 and 4096"},
+        {"pool = { max_inflight = 4097; };", "'pool.max_inflight' must be between 1 and 4096"},
         {"pool = { idle_timeout_s = 0; };", "'pool.idle_timeout_s' must be between 1 and 3600"},
         {"pool = { idle_timeout_s = 3601; };", "'pool.idle_timeout_s' must be between 1 and 3600"},
         {"cache = { entries = -1; };", "'cache.entries' must be between 0 and 10000000"},

@@ -92,10 +92,12 @@ sed 's/^/    /' "$d/status.txt" >&2
 ctl stats
 expect "stats" 0
 missing=""
-for k in version pid started_at uptime_s config.file config.loaded_at mode lookups \
+for k in version pid started_at uptime_s config.file config.loaded_at mode loop.iterations \
+    loop.busy_us loop.longest_us loop.over_1ms loop.over_10ms lookups \
     cache.entries cache.hits cache.misses cache.stale_served cache.coalesced \
     cache.upstream_queries pool.queries pool.answers pool.failures pool.connections \
-    pool.handshakes pool.resumptions pool.unauthenticated pool.plain_fallbacks upstreams \
+    pool.handshakes pool.resumptions pool.unauthenticated pool.plain_fallbacks pool.waited \
+    pool.waiting upstreams \
     upstream.0.address upstream.0.port upstream.0.auth_name upstream.0.pins upstream.0.state \
     upstream.0.backoff_ms upstream.0.last_error upstream.0.srtt_ms upstream.0.rtt_p50_ms \
     upstream.0.rtt_p99_ms upstream.0.rtt_samples upstream.0.connections upstream.0.queries \
