@@ -2,8 +2,16 @@
 /*
  * cache.c: a chained hash table of entries, each also on one LRU list (most
  * recently used first). Keys are stored lower-cased without a trailing dot.
- * The table doubles while it holds more entries than buckets, up to the
- * first power of two over `entries`.
+ *
+ * No operation of the running cache walks or moves many entries, so none
+ * pauses the daemon's loop: a lookup, an insert, an eviction (the LRU
+ * tail) and the expiry of dead entries (one from the cold end per insert)
+ * are each O(1). The table never doubles while lookups run: it is made at
+ * the first insert with one bucket per entry allowed (the first power of
+ * two at or over `entries`), from calloc, whose large blocks are fresh
+ * zero pages that cost memory only once an entry lands on them. Only what
+ * an administrator asks for works in one go: a flush, and a reload that
+ * changes `entries` (the table is then rebuilt to the new size).
  */
 #include "cache.h"
 
@@ -14,6 +22,9 @@
 #include "dname.h"
 
 #define BUCKETS_MIN 64
+/* The types flush_name looks for without a walk (the resolver asks A, AAAA
+ * and PTR); a cache that has seen more types walks the LRU instead. */
+#define TYPES_MAX 8
 
 struct cache_entry {
     struct cache_entry *hnext;
@@ -33,6 +44,8 @@ struct cache {
     size_t n_buckets; /* power of two, 0 until the first put */
     size_t count;
     struct cache_entry *head, *tail;
+    uint16_t types[TYPES_MAX]; /* every qtype ever stored, while they fit */
+    unsigned n_types;          /* TYPES_MAX + 1: more than fit */
 };
 
 /* --- answers ------------------------------------------------------------------- */
@@ -196,11 +209,26 @@ void cache_free(struct cache *c) {
     free(c);
 }
 
+static struct cache_entry *find(const struct cache *c, const uint8_t *key, size_t n, uint16_t qtype,
+                                uint32_t h);
+
 size_t cache_flush_name(struct cache *c, const uint8_t *name) {
     uint8_t key[DNAME_MAX_WIRE];
-    size_t n = (size_t)make_key(name, key), removed = 0;
-    /* Every type of the name: a walk of the table, as the types are not
-     * known (a flush is rare, the table small next to a lookup's cost). */
+    int kn = make_key(name, key);
+    if (kn < 0)
+        return 0;
+    size_t n = (size_t)kn, removed = 0;
+    if (c->n_types <= TYPES_MAX) { /* every type the name can have is known */
+        for (unsigned i = 0; i < c->n_types; i++) {
+            struct cache_entry *e =
+                find(c, key, n, c->types[i], hash_key(c->p.seed, key, n, c->types[i]));
+            if (e) {
+                entry_remove(c, e);
+                removed++;
+            }
+        }
+        return removed;
+    }
     for (struct cache_entry *e = c->head, *next; e; e = next) {
         next = e->next;
         if (e->key_len == n && memcmp(e->key, key, n) == 0) {
@@ -220,11 +248,40 @@ static void evict_to(struct cache *c, size_t limit) {
         entry_remove(c, c->tail);
 }
 
+static size_t buckets_for(unsigned entries) {
+    size_t n = BUCKETS_MIN;
+    while (n < entries)
+        n *= 2;
+    return n;
+}
+
+/* Moves every entry to a table of want buckets; -ENOMEM keeps the old one. */
+static int rebuild(struct cache *c, size_t want) {
+    struct cache_entry **nb = calloc(want, sizeof(*nb));
+    if (!nb)
+        return -ENOMEM;
+    for (size_t i = 0; i < c->n_buckets; i++) {
+        struct cache_entry *e = c->buckets[i], *next;
+        for (; e; e = next) {
+            next = e->hnext;
+            e->hnext = nb[e->hash & (want - 1)];
+            nb[e->hash & (want - 1)] = e;
+        }
+    }
+    free(c->buckets);
+    c->buckets = nb;
+    c->n_buckets = want;
+    return 0;
+}
+
 void cache_set_params(struct cache *c, const struct cache_params *p) {
     uint32_t seed = c->p.seed;
     c->p = *p;
     c->p.seed = seed;
     evict_to(c, c->p.entries);
+    /* A new size gets a table of its own size (a failure only costs speed). */
+    if (c->n_buckets && c->n_buckets != buckets_for(c->p.entries))
+        (void)rebuild(c, buckets_for(c->p.entries));
 }
 
 static struct cache_entry *find(const struct cache *c, const uint8_t *key, size_t n, uint16_t qtype,
@@ -279,23 +336,14 @@ void cache_get(struct cache *c, const uint8_t *name, uint16_t qtype, int64_t now
     }
 }
 
-static int grow(struct cache *c) {
-    size_t want = c->n_buckets ? c->n_buckets * 2 : BUCKETS_MIN;
-    struct cache_entry **nb = calloc(want, sizeof(*nb));
-    if (!nb)
-        return -ENOMEM;
-    for (size_t i = 0; i < c->n_buckets; i++) {
-        struct cache_entry *e = c->buckets[i], *next;
-        for (; e; e = next) {
-            next = e->hnext;
-            e->hnext = nb[e->hash & (want - 1)];
-            nb[e->hash & (want - 1)] = e;
-        }
-    }
-    free(c->buckets);
-    c->buckets = nb;
-    c->n_buckets = want;
-    return 0;
+static void note_type(struct cache *c, uint16_t qtype) {
+    for (unsigned i = 0; i < c->n_types && i < TYPES_MAX; i++)
+        if (c->types[i] == qtype)
+            return;
+    if (c->n_types < TYPES_MAX)
+        c->types[c->n_types++] = qtype;
+    else
+        c->n_types = TYPES_MAX + 1;
 }
 
 int cache_put(struct cache *c, const uint8_t *name, uint16_t qtype, struct cache_answer *a,
@@ -310,11 +358,9 @@ int cache_put(struct cache *c, const uint8_t *name, uint16_t qtype, struct cache
         entry_remove(c, old);
     if (ttl_s == 0 || c->p.entries == 0)
         return 0;
-    /* Keep the chains short while the table may still grow; a failed grow
-     * only costs speed. */
-    if (c->count >= c->n_buckets && (c->n_buckets == 0 || c->n_buckets < c->p.entries))
-        if (grow(c) < 0 && c->n_buckets == 0)
-            return -ENOMEM;
+    if (c->n_buckets == 0 && rebuild(c, buckets_for(c->p.entries)) < 0)
+        return -ENOMEM;
+    note_type(c, qtype);
     struct cache_entry *e = malloc(sizeof(*e) + (size_t)n);
     if (!e)
         return -ENOMEM;

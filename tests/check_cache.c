@@ -420,8 +420,61 @@ START_TEST(cache_flush_name_drops_every_type_of_that_name_only) {
 }
 END_TEST
 
+/* More types than the cache keeps track of: flush_name walks instead, and
+ * still finds every type of the name and nothing else. */
+START_TEST(cache_flush_name_with_many_types_walks) {
+    struct cache *c = new_cache(&defaults);
+    for (uint16_t t = 1; t <= 12; t++) {
+        struct cache_answer *a = ok_answer("many.test", (uint8_t)t, 300);
+        ck_assert_int_eq(cache_put(c, W("many.test"), t, a, 300, 0), 0);
+        ck_assert_int_eq(cache_put(c, W("other.test"), t, a, 300, 0), 0);
+        cache_answer_unref(a);
+    }
+    ck_assert_uint_eq(cache_count(c), 24);
+    ck_assert_uint_eq(cache_flush_name(c, W("Many.Test")), 12);
+    ck_assert_uint_eq(cache_count(c), 12);
+    ck_assert_int_eq(state_of(c, "other.test", 12, 1), CACHE_FRESH);
+    cache_free(c);
+}
+END_TEST
+
+/* A reload to another size rebuilds the table: every entry stays findable,
+ * growing and shrinking back (up to the cap, in LRU order). */
+START_TEST(cache_resizing_keeps_every_entry) {
+    struct cache_params p = defaults;
+    p.entries = 100;
+    struct cache *c = new_cache(&p);
+    char name[32];
+    for (unsigned i = 0; i < 100; i++) {
+        snprintf(name, sizeof(name), "n%u.test", i);
+        put_ok(c, name, (uint8_t)i, 300, 0);
+    }
+    p.entries = 100000;
+    cache_set_params(c, &p);
+    for (unsigned i = 100; i < 5000; i++) {
+        snprintf(name, sizeof(name), "n%u.test", i);
+        put_ok(c, name, (uint8_t)i, 300, 0);
+    }
+    ck_assert_uint_eq(cache_count(c), 5000);
+    for (unsigned i = 0; i < 5000; i++) {
+        snprintf(name, sizeof(name), "n%u.test", i);
+        ck_assert_int_eq(state_of(c, name, T_A, 1), CACHE_FRESH);
+    }
+    p.entries = 1000;
+    cache_set_params(c, &p);
+    ck_assert_uint_eq(cache_count(c), 1000);
+    for (unsigned i = 0; i < 5000; i++) {
+        snprintf(name, sizeof(name), "n%u.test", i);
+        ck_assert_int_eq(state_of(c, name, T_A, 1), i >= 4000 ? CACHE_FRESH : CACHE_MISS);
+    }
+    cache_free(c);
+}
+END_TEST
+
 int main(void) {
     const struct check_case cases[] = {
+        CHECK_CASE(cache_flush_name_with_many_types_walks),
+        CHECK_CASE(cache_resizing_keeps_every_entry),
         CHECK_CASE(cache_answer_keeps_names_aliases_and_addresses),
         CHECK_CASE(cache_hit_is_case_insensitive_and_ignores_trailing_dot),
         CHECK_CASE(cache_ttl_counts_down_and_expires),
