@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <stdio.h>
@@ -61,6 +62,9 @@ int tls_ctx_new(const char *ca_file, struct tls_ctx **ret_ctx, char *err, size_t
     /* Queries are appended to a growing buffer while a write is pending. */
     SSL_CTX_set_mode(ctx->ssl_ctx,
                      SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    /* One read takes every record the socket holds (callers read until
+     * WANT_READ), not a header and then a body. */
+    SSL_CTX_set_read_ahead(ctx->ssl_ctx, 1);
     int ok = ca_file ? SSL_CTX_load_verify_locations(ctx->ssl_ctx, ca_file, NULL)
                      : SSL_CTX_set_default_verify_paths(ctx->ssl_ctx);
     if (ok != 1) {
@@ -95,8 +99,22 @@ int tls_conn_new(struct tls_ctx *ctx, int fd, const struct tls_peer *peer,
     c->peer = *peer;
     c->matched_pin = -1;
     c->ssl = SSL_new(ctx->ssl_ctx);
-    if (!c->ssl || SSL_set_fd(c->ssl, fd) != 1)
+    if (!c->ssl)
         goto fail;
+    /* Reads straight from the socket; writes through a buffer that
+     * tls_flush() empties (tls.h). */
+    BIO *sock = BIO_new_socket(fd, BIO_NOCLOSE);
+    BIO *buf = BIO_new(BIO_f_buffer());
+    if (!sock || !buf || BIO_set_write_buffer_size(buf, TLS_WRITE_BUFFER) != 1 ||
+        !BIO_up_ref(sock)) {
+        BIO_free(sock);
+        BIO_free(buf);
+        goto fail;
+    }
+    /* The SSL object owns both: the buffer (and through it one reference
+     * to the socket BIO) as its write side, the other reference as its
+     * read side. */
+    SSL_set_bio(c->ssl, sock, BIO_push(buf, sock));
     SSL_set_app_data(c->ssl, c);
     if (peer->session && *peer->session)
         SSL_set_session(c->ssl, (SSL_SESSION *)*peer->session);
@@ -131,6 +149,7 @@ void tls_conn_free(struct tls_conn *c) {
      * session of a connection freed without one as not resumable. */
     if (SSL_is_init_finished(c->ssl)) {
         SSL_shutdown(c->ssl);
+        (void)BIO_flush(SSL_get_wbio(c->ssl));
         ERR_clear_error();
     }
     SSL_free(c->ssl);
@@ -283,19 +302,54 @@ enum tls_io tls_handshake(struct tls_conn *c) {
     return TLS_IO_OK;
 }
 
+/* SSL_get_error() needs an empty error queue before the call it explains.
+ * Every failure empties it (map_error); clearing an empty one costs a walk
+ * of all its slots, so only what is there is cleared. */
+static void clear_errors(void) {
+    if (ERR_peek_error() != 0)
+        ERR_clear_error();
+}
+
 enum tls_io tls_read(struct tls_conn *c, void *buf, size_t len, size_t *ret_n) {
-    ERR_clear_error();
+    clear_errors();
     errno = 0;
     size_t n = 0;
     int r = SSL_read_ex(c->ssl, buf, len, &n);
+    /* Reading may have made the TLS layer write (an alert, a key update):
+     * that goes out now, or with the next flush. */
+    BIO *wb = SSL_get_wbio(c->ssl);
+    if (BIO_wpending(wb) > 0)
+        (void)BIO_flush(wb);
     if (r != 1)
         return map_error(c, r);
     *ret_n = n;
     return TLS_IO_OK;
 }
 
-enum tls_io tls_write(struct tls_conn *c, const void *buf, size_t len, size_t *ret_n) {
+int tls_random(void *buf, size_t len) {
+    if (RAND_bytes(buf, (int)len) == 1)
+        return 0;
     ERR_clear_error();
+    return -EIO;
+}
+
+enum tls_io tls_flush(struct tls_conn *c) {
+    BIO *wb = SSL_get_wbio(c->ssl);
+    if (BIO_wpending(wb) <= 0)
+        return TLS_IO_OK;
+    errno = 0;
+    if (BIO_flush(wb) > 0)
+        return TLS_IO_OK;
+    if (BIO_should_retry(wb))
+        return TLS_IO_WANT_WRITE;
+    snprintf(c->error, sizeof(c->error), "connection lost: %s",
+             errno ? strerror(errno) : "write failed");
+    ERR_clear_error();
+    return TLS_IO_ERROR;
+}
+
+enum tls_io tls_write(struct tls_conn *c, const void *buf, size_t len, size_t *ret_n) {
+    clear_errors();
     errno = 0;
     size_t n = 0;
     int r = SSL_write_ex(c->ssl, buf, len, &n);

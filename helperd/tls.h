@@ -59,8 +59,25 @@ void tls_conn_free(struct tls_conn *c);
  * tls_conn_auth_failed()). A resumed session was authenticated when it was
  * first made. */
 enum tls_io tls_handshake(struct tls_conn *c);
+/* Reads are read ahead: a read takes whatever the socket holds, so read
+ * until TLS_IO_WANT_READ before waiting for the socket again. */
 enum tls_io tls_read(struct tls_conn *c, void *buf, size_t len, size_t *ret_n);
+/* Each call makes one TLS record (or more for more than 16 KiB) and keeps
+ * it in a buffer in front of the socket (up to TLS_WRITE_BUFFER octets):
+ * nothing reaches the socket before tls_flush(), so the records of several
+ * writes leave in one system call and, as far as the kernel cares, one
+ * segment. TLS_IO_WANT_WRITE: the buffer is full and the socket too;
+ * repeat the same write once the socket is writable. */
 enum tls_io tls_write(struct tls_conn *c, const void *buf, size_t len, size_t *ret_n);
+/* Sends what tls_write() and the TLS layer itself (alerts, key updates)
+ * have buffered: TLS_IO_OK when all of it is in the socket, WANT_WRITE when
+ * the socket is full (flush again once it is writable), or ERROR. */
+enum tls_io tls_flush(struct tls_conn *c);
+#define TLS_WRITE_BUFFER (64 * 1024)
+
+/* len unpredictable octets from OpenSSL's DRBG (RAND_bytes: seeded from
+ * the kernel, no system call per call). 0, or -EIO when it fails. */
+int tls_random(void *buf, size_t len);
 /* Bytes already decrypted and buffered inside the TLS layer. */
 bool tls_pending(struct tls_conn *c);
 /* What went wrong, for logs; never NULL. */

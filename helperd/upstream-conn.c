@@ -82,12 +82,18 @@ void conn_close(struct conn *c) {
     c->pool->stats.connections_open--;
     loop_timer_cancel(c->pool->loop, &c->timer);
     loop_timer_cancel(c->pool->loop, &c->nudge_timer);
+    if (c->flush_queued)
+        for (struct conn **pp = &c->pool->flush_list; *pp; pp = &(*pp)->flush_next)
+            if (*pp == c) {
+                *pp = c->flush_next;
+                break;
+            }
     int fd = c->io.fd;
     loop_io_del(c->pool->loop, &c->io);
+    tls_conn_free(c->tls); /* its close_notify, while the socket is open */
+    c->tls = NULL;
     if (fd >= 0)
         close(fd);
-    tls_conn_free(c->tls);
-    c->tls = NULL;
     free(c->wbuf);
     c->wbuf = NULL;
     c->dead = true;
@@ -95,6 +101,27 @@ void conn_close(struct conn *c) {
     struct upstream_pool *p = c->pool;
     loop_defer_free(p->loop, free, c);
     p->ev->closed(up);
+}
+
+static void pool_on_flush(struct loop_timer *t) {
+    struct upstream_pool *p = POOL_OF_FLUSH_TIMER(t);
+    while (p->flush_list) {
+        struct conn *c = p->flush_list;
+        p->flush_list = c->flush_next;
+        c->flush_queued = false;
+        conn_flush(c); /* may fail c: it is off the list already */
+    }
+}
+
+void conn_flush_soon(struct conn *c) {
+    if (c->flush_queued)
+        return;
+    struct upstream_pool *p = c->pool;
+    c->flush_queued = true;
+    c->flush_next = p->flush_list;
+    p->flush_list = c;
+    if (!loop_timer_armed(&p->flush_timer))
+        loop_timer_at(p->loop, &p->flush_timer, loop_now(p->loop), pool_on_flush);
 }
 
 /* Plain TCP or TLS, behind one interface. */
@@ -134,8 +161,10 @@ static void conn_update_events(struct conn *c, bool want_write) {
 
 /* Writes what is buffered, one DNS message per write: over TLS, one record
  * per message (upstream.h: a server may read no further into a record
- * than its first message). A write that has to be repeated is repeated with
- * the same length, as OpenSSL requires.
+ * than its first message), the records then sent together (tls_flush: one
+ * system call for all the queries of a loop iteration, conn_flush_soon). A
+ * write that has to be repeated is repeated with the same length, as
+ * OpenSSL requires.
  * A failed write does not fail the connection here: a server that answers
  * and closes with our later queries unread resets the connection, and a
  * write sees the reset before a read sees the answer, which is still there
@@ -161,6 +190,15 @@ bool conn_flush(struct conn *c) {
         }
         c->write_failed = true;
         loop_timer_at(c->pool->loop, &c->timer, loop_now(c->pool->loop), conn_on_timer);
+    }
+    if (c->tls && !c->write_failed && !want_write) {
+        enum tls_io r = tls_flush(c->tls);
+        if (r == TLS_IO_WANT_WRITE) {
+            want_write = true;
+        } else if (r != TLS_IO_OK) {
+            c->write_failed = true;
+            loop_timer_at(c->pool->loop, &c->timer, loop_now(c->pool->loop), conn_on_timer);
+        }
     }
     if (off > 0) {
         memmove(c->wbuf, c->wbuf + off, c->wlen - off);
@@ -221,9 +259,22 @@ int query_write(struct upstream_query *q) {
     return r;
 }
 
+/* A random ID (RFC 5452 section 4.3, though over TLS nobody off the path
+ * could spoof an answer): from a pool-wide buffer filled by the TLS
+ * library's DRBG, so that an ID costs no system call (glibc's arc4random
+ * makes one per call). */
+static uint16_t pool_random_id(struct upstream_pool *p) {
+    if (p->ids_left == 0) {
+        if (tls_random(p->id_buf, sizeof(p->id_buf)) < 0)
+            return (uint16_t)arc4random_uniform(65536);
+        p->ids_left = sizeof(p->id_buf) / sizeof(p->id_buf[0]);
+    }
+    return p->id_buf[--p->ids_left];
+}
+
 static uint16_t conn_new_id(struct conn *c) {
     for (;;) {
-        uint16_t id = (uint16_t)arc4random_uniform(65536);
+        uint16_t id = pool_random_id(c->pool);
         if (!(c->ids[id / 8] & (1u << (id % 8))))
             return id;
     }
@@ -473,7 +524,11 @@ static void conn_deliver(struct conn *c, const uint8_t *pkt, size_t len) {
 
 /* ACK what came in now, not ~40 ms later: a server that leaves Nagle on
  * holds its next write until this ACK (upstream.h). The kernel drops
- * back to delayed ACKs by itself, so this is re-armed at every input. */
+ * back to delayed ACKs by itself, so this is re-armed at every input that
+ * may have something behind it: during the handshake, on a connection that
+ * has not answered yet (session tickets come first), and while questions
+ * are still unanswered. Once all are answered, nothing waits for the ACK:
+ * it rides on the next query, or goes when the kernel's timer says. */
 static void conn_ack_now(struct conn *c) {
     int one = 1;
     (void)setsockopt(c->io.fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
@@ -577,9 +632,7 @@ static void conn_ready(struct conn *c) {
 
 static void conn_on_io(struct loop_io *io, uint32_t revents) {
     struct conn *c = CONN_OF_IO(io);
-    /* Whatever came (handshake, session tickets, answers), before it is
-     * handled. */
-    if (revents & EPOLLIN)
+    if ((revents & EPOLLIN) && c->state != CONN_READY)
         conn_ack_now(c);
     if (c->state == CONN_CONNECTING) {
         int err = 0;
@@ -617,6 +670,8 @@ static void conn_on_io(struct loop_io *io, uint32_t revents) {
     }
     if ((revents & (EPOLLIN | EPOLLHUP | EPOLLERR)) && !conn_read(c))
         return;
+    if ((revents & EPOLLIN) && (c->n_queries > 0 || !c->answered))
+        conn_ack_now(c);
     /* Also after a read: a TLS write may have been waiting for input. */
     if ((revents & EPOLLOUT) || c->wlen > 0)
         conn_flush(c);

@@ -96,6 +96,8 @@ struct conn {
     int connect_err;
     int64_t keepalive_ms; /* the server's RFC 7828 idle timeout, -1 when not said */
     int64_t idle_since;
+    bool flush_queued; /* on the pool's flush_list (conn_flush_soon) */
+    struct conn *flush_next;
     struct loop_timer nudge_timer; /* armed while a question waits for its nudge */
     int64_t nudge_before;          /* ... one written no later than this */
     uint8_t ids[65536 / 8];
@@ -162,6 +164,12 @@ struct upstream_pool {
     unsigned n_waiting;
     bool dispatching;             /* pool_on_dispatch runs: a query waits again at the head */
     struct loop_timer wait_timer; /* runs pool_on_dispatch once there is room */
+    /* Connections with queries to send, flushed together once this loop
+     * iteration's events are handled (conn_flush_soon). */
+    struct conn *flush_list;
+    struct loop_timer flush_timer;
+    uint16_t id_buf[32]; /* random query IDs, used from the end */
+    unsigned ids_left;
 };
 
 #define CONN_OF_IO(io)   ((struct conn *)((char *)(io)-offsetof(struct conn, io)))
@@ -171,6 +179,8 @@ struct upstream_pool {
     ((struct upstream *)((char *)(t)-offsetof(struct upstream, probe_timer)))
 #define QUERY_OF_TIMER(t)                                                                          \
     ((struct upstream_query *)((char *)(t)-offsetof(struct upstream_query, timer)))
+#define POOL_OF_FLUSH_TIMER(t)                                                                     \
+    ((struct upstream_pool *)((char *)(t)-offsetof(struct upstream_pool, flush_timer)))
 #define POOL_OF_WAIT_TIMER(t)                                                                      \
     ((struct upstream_pool *)((char *)(t)-offsetof(struct upstream_pool, wait_timer)))
 
@@ -183,6 +193,10 @@ void conn_fail(struct conn *c, const char *why, bool upstream_fault);
 /* Writes what is buffered; a failed write fails the connection from the
  * loop, once what the server sent is read. Returns true. */
 bool conn_flush(struct conn *c);
+/* Flushes c once the events of this loop iteration are handled, with
+ * whatever else was queued on it meanwhile: the queries a batch of events
+ * started leave in one write per connection. */
+void conn_flush_soon(struct conn *c);
 void conn_attach(struct conn *c, struct upstream_query *q);
 void query_detach(struct upstream_query *q);
 /* Encodes q into its connection's write buffer; -ENOBUFS when that is full. */

@@ -454,9 +454,8 @@ void query_next_try(struct upstream_query *q, int error) {
             per_try = MIN_TRY_MS;
         int64_t when = now + per_try < q->deadline ? now + per_try : q->deadline;
         loop_timer_at(p->loop, &q->timer, when, query_on_timer);
-        /* A failing flush moves q on by itself (conn_fail): don't touch q after. */
         if (c->state == CONN_READY)
-            conn_flush(c);
+            conn_flush_soon(c);
         return;
     }
 }
@@ -633,6 +632,7 @@ void upstream_pool_free(struct upstream_pool *p) {
     loop_timer_cancel(p->loop, &p->warm_timer);
     loop_timer_cancel(p->loop, &p->cert_timer);
     loop_timer_cancel(p->loop, &p->wait_timer);
+    loop_timer_cancel(p->loop, &p->flush_timer);
     free(p);
 }
 
