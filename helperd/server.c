@@ -27,6 +27,10 @@
 /* How long past the query timeout a client waiting for its answer is kept:
  * the resolver answers by then (this is the backstop). */
 #define LOOKUP_SLACK_MS 1000
+/* A client waiting for the upstreams is watched for a hang-up only once its
+ * lookup has taken this long: most are answered sooner, and watching costs
+ * two epoll_ctl() calls per lookup (in, and out at the close). */
+#define HANGUP_WATCH_MS 50
 
 struct client {
     struct server *srv;
@@ -41,6 +45,7 @@ struct client {
     struct resolver_job *job;
     struct user_use *user; /* what this client's uid holds (users.h) */
     bool watched;          /* in the loop's epoll set */
+    bool watch_later;      /* its lookup runs: watch it from its timer on */
 };
 
 struct server {
@@ -87,6 +92,7 @@ static void client_free_mem(void *p) {
 
 static void client_lookup_done(struct client *c) {
     c->job = NULL;
+    c->watch_later = false;
 }
 
 static void client_close(struct client *c) {
@@ -180,6 +186,15 @@ static void on_resolved(void *userdata, const uint8_t *frame, size_t len) {
     client_reply(c, frame, len);
 }
 
+/* Its lookup runs: watch for a hang-up, with the backstop deadline. */
+static void client_watch_lookup(struct client *c) {
+    struct server *s = c->srv;
+    c->watch_later = false;
+    loop_timer_at(s->loop, &c->timer,
+                  loop_now(s->loop) + s->cfg->timeouts.query_ms + LOOKUP_SLACK_MS, client_on_timer);
+    client_watch(c, EPOLLRDHUP);
+}
+
 static void client_got_request(struct client *c, uint8_t op) {
     struct ipc_request req;
     if (ipc_request_decode(op, c->rbuf + IPC_HEADER_LEN, c->rlen - IPC_HEADER_LEN, &req) < 0) {
@@ -200,12 +215,15 @@ static void client_got_request(struct client *c, uint8_t op) {
     } else if (c->job) {
         /* Waiting for the upstreams: stop reading (a second request on the
          * same connection is not part of the protocol) but notice a
-         * hang-up; the resolver answers by the query timeout, and this
+         * hang-up, from HANGUP_WATCH_MS on unless the client is watched
+         * already; the resolver answers by the query timeout, and the
          * timer is the backstop. */
-        loop_timer_at(s->loop, &c->timer,
-                      loop_now(s->loop) + s->cfg->timeouts.query_ms + LOOKUP_SLACK_MS,
-                      client_on_timer);
-        client_watch(c, EPOLLRDHUP);
+        if (c->watched) {
+            client_watch_lookup(c);
+        } else {
+            c->watch_later = true;
+            loop_timer_at(s->loop, &c->timer, loop_now(s->loop) + HANGUP_WATCH_MS, client_on_timer);
+        }
     }
 }
 
@@ -274,6 +292,10 @@ static void client_on_io(struct loop_io *io, uint32_t revents) {
 static void client_on_timer(struct loop_timer *t) {
     struct client *c = CLIENT_OF_TIMER(t);
     struct server *s = c->srv;
+    if (c->job && c->watch_later) {
+        client_watch_lookup(c);
+        return;
+    }
     s->stats.timed_out++;
     if (c->job) {
         log_debug("lookup not answered in time: try again");
