@@ -360,7 +360,7 @@ enum tls_io tls_write(struct tls_conn *c, const void *buf, size_t len, size_t *r
 }
 
 bool tls_pending(struct tls_conn *c) {
-    return SSL_pending(c->ssl) > 0;
+    return SSL_has_pending(c->ssl) == 1;
 }
 
 const char *tls_conn_error(const struct tls_conn *c) {

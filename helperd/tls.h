@@ -78,7 +78,8 @@ enum tls_io tls_flush(struct tls_conn *c);
 /* len unpredictable octets from OpenSSL's DRBG (RAND_bytes: seeded from
  * the kernel, no system call per call). 0, or -EIO when it fails. */
 int tls_random(void *buf, size_t len);
-/* Bytes already decrypted and buffered inside the TLS layer. */
+/* Bytes read from the socket and still buffered inside the TLS layer
+ * (decrypted or not): tls_read() returns them without waiting. */
 bool tls_pending(struct tls_conn *c);
 /* What went wrong, for logs; never NULL. */
 const char *tls_conn_error(const struct tls_conn *c);

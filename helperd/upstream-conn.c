@@ -534,11 +534,15 @@ static void conn_ack_now(struct conn *c) {
     (void)setsockopt(c->io.fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
 }
 
-/* Reads and dispatches whole messages; false when the connection is gone. */
+/* Reads and dispatches whole messages; false when the connection is gone.
+ * It stops once a read has left nothing behind in the TLS layer (or, plain,
+ * took less than there was room for) rather than at a read that fails with
+ * EAGAIN: the loop's epoll is level-triggered, so what arrives meanwhile
+ * wakes it again, and the usual wakeup, one answer, costs one read. */
 static bool conn_read(struct conn *c) {
     for (;;) {
-        size_t n = 0;
-        enum tls_io r = conn_io_read(c, c->rbuf + c->rlen, sizeof(c->rbuf) - c->rlen, &n);
+        size_t n = 0, room = sizeof(c->rbuf) - c->rlen;
+        enum tls_io r = conn_io_read(c, c->rbuf + c->rlen, room, &n);
         if (r == TLS_IO_WANT_READ || r == TLS_IO_WANT_WRITE)
             return true;
         if (r == TLS_IO_CLOSED) {
@@ -566,6 +570,8 @@ static bool conn_read(struct conn *c) {
             memmove(c->rbuf, c->rbuf + 2 + mlen, c->rlen - 2 - mlen);
             c->rlen -= 2 + mlen;
         }
+        if (c->tls ? !tls_pending(c->tls) : n < room)
+            return true;
     }
 }
 

@@ -705,6 +705,8 @@ int upstream_pool_reload(struct upstream_pool *p, const struct config *cfg, stru
         for (struct conn *c = up->conns; c; c = c->next)
             for (struct upstream_query *q = c->queries; q; q = q->cnext)
                 query_renumber(q, old_to_new, cfg->n_upstreams);
+    for (struct upstream_query *q = p->wait_head; q; q = q->wnext)
+        query_renumber(q, old_to_new, cfg->n_upstreams);
 
     struct upstream *old[CONFIG_MAX_UPSTREAMS];
     size_t n_old = p->n_ups;
@@ -737,6 +739,7 @@ int upstream_pool_reload(struct upstream_pool *p, const struct config *cfg, stru
         if (old_to_new[i] < 0)
             upstream_retire(p, old[i]);
     pool_prewarm(p);
+    pool_room(p); /* new upstreams or limits may take what waits */
     return 0;
 }
 

@@ -12,8 +12,10 @@
 #      and a user share of 16: 256 threads x 2 rounds, every lookup answered
 #      right, and both queues were used (pool.waited, clients.queued_lookups);
 #   3. while the first burst runs, another user's lookups of a cached name
-#      answer as fast as before (the limit is generous: the machine is
-#      shared; what it catches is a lookup stuck behind the burst).
+#      are answered (the limit is generous: they share the two CPUs with a
+#      thousand threads; what it catches is a cached lookup that waits for
+#      the daemon behind the burst, where it should be read from the
+#      answer map).
 #
 # Figures (p50/p99/max per burst, the other user's slowest) are logged. The
 # speed targets are in make bench (bench/run.sh --scale), not here.
@@ -28,8 +30,8 @@ WILD4=192.0.2.77
 WILD6=2001:db8::77
 THREADS=${BURST_THREADS:-1024}
 # The other user's cached lookups: none may take this long.
-OTHER_LIMIT_MS=500
-[ "${SANITIZERS:-no}" != yes ] || OTHER_LIMIT_MS=1500
+OTHER_LIMIT_MS=1000
+[ "${SANITIZERS:-no}" != yes ] || OTHER_LIMIT_MS=3000
 n_failed=0
 nogroup=$(id -gn nobody)
 
