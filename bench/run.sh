@@ -1068,8 +1068,9 @@ phase_clients() {
         st1=$(ctl_stats "$s")
         # Where the machine's CPU went: the proxy, the upstream, all CPUs busy.
         # shellcheck disable=SC2086
-        extra=$(echo $x0 $x1 | awk '{ printf "proxy_cpu_us=%d;upstream_cpu_us=%d;machine_busy_pct=%.0f",
-            $5 - $1, $6 - $2, ($8 - $4 > 0 ? 100 * ($7 - $3) / ($8 - $4) : 0) }')
+        extra=$(echo $x0 $x1 | awk -v hz="$(getconf CLK_TCK)" '{
+            printf "proxy_cpu_us=%d;upstream_cpu_us=%d;machine_busy_pct=%.0f;machine_cpu_us=%d",
+                $5 - $1, $6 - $2, ($8 - $4 > 0 ? 100 * ($7 - $3) / ($8 - $4) : 0), ($7 - $3) * 1000000 / hz }')
         for k in pool.waited clients.queued_lookups clients.shed_per_user clients.shed_full \
             clients.evicted clients.timed_out loop.over_1ms loop.over_10ms pool.failures; do
             v=$(stat_delta "$k" "$st0" "$st1")
