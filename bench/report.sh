@@ -455,17 +455,17 @@ function scale_section(    di, d, rtt, r, b, bs, k, s, v, i, t, m, lim, txt, met
         key1 = "clients-other-load" SUBSEP "dot" SUBSEP 1
         if (C[key, "ok"] && C[key1, "ok"]) {
             r = C[key1, "p50"] / C[key, "p50"]; v = C[key1, "p99"] / C[key, "p99"]
-            txt = sprintf("nss-dot p50 %.2f×, p99 %.2f×", r, v)
+            txt = sprintf("nss-dot p50 %.2f×, p99 %.2f× (max %s)", r, v, fmt_t(C[key1, "max"]))
             key = "clients-other-alone" SUBSEP "dot-nomap" SUBSEP 1
             key1 = "clients-other-load" SUBSEP "dot-nomap" SUBSEP 1
             if (C[key, "ok"] && C[key1, "ok"])
-                txt = txt sprintf("; map off p50 %.2f×, p99 %.2f×", C[key1, "p50"] / C[key, "p50"], C[key1, "p99"] / C[key, "p99"])
+                txt = txt sprintf("; map off p50 %.2f×, p99 %.2f× (max %s)", C[key1, "p50"] / C[key, "p50"], C[key1, "p99"] / C[key, "p99"], fmt_t(C[key1, "max"]))
             for (k = 1; k <= nalt; k++) {
                 s = alts[k]
                 key = "clients-other-alone" SUBSEP s SUBSEP 1
                 key1 = "clients-other-load" SUBSEP s SUBSEP 1
                 if ((key, "ok") in C && C[key, "ok"] && C[key1, "ok"])
-                    txt = txt sprintf("; %s p50 %.2f×, p99 %.2f×", label[s], C[key1, "p50"] / C[key, "p50"], C[key1, "p99"] / C[key, "p99"])
+                    txt = txt sprintf("; %s p50 %.2f×, p99 %.2f× (max %s)", label[s], C[key1, "p50"] / C[key, "p50"], C[key1, "p99"] / C[key, "p99"], fmt_t(C[key1, "max"]))
             }
             t15("another user'\''s cached lookups unaffected by the " fmt_int(CLT) " clients (under load ÷ alone, p50 and p99)", txt,
                 r <= 1.5 && v <= 1.5, "≤ 1.5")
@@ -507,8 +507,10 @@ function scale_section(    di, d, rtt, r, b, bs, k, s, v, i, t, m, lim, txt, met
                 txt = txt fmt_int(a1) " µs"
             else if (v + 0 == 0)
                 txt = txt "< 1 ms"
+            else if (X["cache-churn", "dot-big", 16, "loop.over_10ms"] + 0 == 0)
+                txt = txt "1–10 ms"
             else
-                txt = txt "≤ " fmt_int(a2) " µs (not above the fill'\''s)"
+                txt = txt "over 10 ms, at most " fmt_int(a2) " µs"
             t15("no event-loop iteration over 1 ms during churn (full cache of " fmt_int(X["cache-churn", "dot-big", 16, "size"]) ", evictions and expiries)", txt,
                 v + 0 == 0, "0")
         }
@@ -560,7 +562,7 @@ function scale_section(    di, d, rtt, r, b, bs, k, s, v, i, t, m, lim, txt, met
         print "nobody) runs; it was measured alone just before. p50/p99 in round trips; daemon CPU per"
         print "lookup in µs; peak RSS is the daemon'\''s VmHWM after the phase."
         print ""
-        print "| stack | lookups/s | failed | p50 · p99 (RTT) | daemon CPU per lookup | peak RSS | other client alone: p50 · p99 | beside the load | under load ÷ alone |"
+        print "| stack | lookups/s | failed | p50 · p99 (RTT) | daemon CPU per lookup | peak RSS | other client alone: p50 · p99 · max · lookups/s | beside the load | under load ÷ alone (p50 · p99) |"
         print "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
         for (k = 1; k <= ncl; k++) {
             s = cls[k]
@@ -571,27 +573,33 @@ function scale_section(    di, d, rtt, r, b, bs, k, s, v, i, t, m, lim, txt, met
                 printf "| %s | no result: %s | | | | | | | |\n", label[s], C[key, "note"]
                 continue
             }
-            printf "| %s | %s | %s | %s · %s | %s | %s | %s · %s | %s · %s | %s · %s |\n", label[s], fmt_lps(C[key, "lps"]),
+            printf "| %s | %s | %s | %s · %s | %s | %s | %s · %s · %s · %s | %s · %s · %s · %s | %s · %s |\n", label[s], fmt_lps(C[key, "lps"]),
                    (C[key, "fail"] + 0 > 0 ? "**" fmt_int(C[key, "fail"]) " of " fmt_int(C[key, "n"]) "**" : "0 of " fmt_int(C[key, "n"])),
                    rtts(C[key, "p50"], rtt), rtts(C[key, "p99"], rtt),
                    (C[key, "dcpu_us"] != "" && C[key, "n"] > 0 ? sprintf("%.1f µs", C[key, "dcpu_us"] / C[key, "n"]) : "—"),
                    C[key, "hwm"] != "" ? sprintf("%.1f MB", C[key, "hwm"] / 1024) : "—",
-                   fmt_t(C[o1, "p50"]), fmt_t(C[o1, "p99"]), fmt_t(C[o2, "p50"]), fmt_t(C[o2, "p99"]),
+                   fmt_t(C[o1, "p50"]), fmt_t(C[o1, "p99"]), fmt_t(C[o1, "max"]), fmt_lps(C[o1, "lps"]),
+                   fmt_t(C[o2, "p50"]), fmt_t(C[o2, "p99"]), fmt_t(C[o2, "max"]), fmt_lps(C[o2, "lps"]),
                    C[o1, "ok"] && C[o2, "ok"] ? fmt_ratio(C[o2, "p50"] / C[o1, "p50"]) : "—",
                    C[o1, "ok"] && C[o2, "ok"] ? fmt_ratio(C[o2, "p99"] / C[o1, "p99"]) : "—"
         }
         print ""
-        print "During the load (lookups/s and the machine: the proxy'\''s and the upstream'\''s CPU per lookup,"
-        print "all CPUs busy); nss-dot'\''s counters from `dot-helperctl stats` (deltas over the load; the"
-        print "loop'\''s longest iteration since the daemon started):"
+        print "During the load: CPU per lookup of the client process, the proxy, the upstream and the whole"
+        print "machine (all CPUs, everything running), how busy the machine was, and the mean latency"
+        print "(with every thread always in a lookup, mean = threads ÷ lookups/s: a machine that can do"
+        print "X lookups/s at most keeps the mean at or above " fmt_int(CLT) " ÷ X). nss-dot'\''s counters from"
+        print "`dot-helperctl stats` (deltas over the load; the loop'\''s longest iteration since the daemon"
+        print "started):"
         print ""
         for (k = 1; k <= ncl; k++) {
             s = cls[k]
             key = "clients" SUBSEP s SUBSEP CLT
             if (!C[key, "ok"] || C[key, "n"] + 0 == 0)
                 continue
-            txt = sprintf("proxy %.1f µs, upstream %.1f µs per lookup, machine %s %% busy", X["clients", s, CLT, "proxy_cpu_us"] / C[key, "n"],
-                          X["clients", s, CLT, "upstream_cpu_us"] / C[key, "n"], X["clients", s, CLT, "machine_busy_pct"])
+            txt = sprintf("CPU per lookup: client %.1f µs, proxy %.1f µs, upstream %.1f µs, machine %.1f µs (%s %% busy); mean latency %.1f ms (%s RTT)",
+                          C[key, "ccpu"] / 10, X["clients", s, CLT, "proxy_cpu_us"] / C[key, "n"],
+                          X["clients", s, CLT, "upstream_cpu_us"] / C[key, "n"], X["clients", s, CLT, "machine_cpu_us"] / C[key, "n"],
+                          X["clients", s, CLT, "machine_busy_pct"], C[key, "mean"] / 1000, rtts(C[key, "mean"], rtt))
             if (("clients", s, CLT, "pool.waited") in X)
                 txt = txt sprintf("; pool.waited %s, clients.queued_lookups %s, clients.shed_per_user %s, clients.shed_full %s, clients.evicted %s, clients.timed_out %s, pool.failures %s; loop.over_1ms %s, loop.over_10ms %s, loop.longest_us %s",
                                   X["clients", s, CLT, "pool.waited"], X["clients", s, CLT, "clients.queued_lookups"], X["clients", s, CLT, "clients.shed_per_user"],
@@ -641,11 +649,13 @@ function scale_section(    di, d, rtt, r, b, bs, k, s, v, i, t, m, lim, txt, met
             print ""
             printf "Churn: `cache.entries` reloaded to %s (the cache full: %s entries; the reload'\''s loop\n", fmt_int(X["cache-churn", "dot-big", 16, "size"]),
                    fmt_int(X["cache-churn", "dot-big", 16, "entries_before"])
-            printf "iterations: %s, %s µs busy in all), then new names with a TTL of 1 s, %s for %.0f s\n",
-                   X["cache-churn", "dot-big", 16, "reload_loop.iterations"], fmt_int(X["cache-churn", "dot-big", 16, "reload_loop.busy_us"]),
+            printf "iterations: %s, %s µs busy in all, the longest since the start %s µs after it), then new\n", X["cache-churn", "dot-big", 16, "reload_loop.iterations"],
+                   fmt_int(X["cache-churn", "dot-big", 16, "reload_loop.busy_us"]), fmt_int(X["cache-churn", "dot-big", 16, "loop.longest_us_before"])
+            printf "names with a TTL of 1 s, %s for %.0f s\n",
                    fmt_lps(C[key, "lps"]), C[key, "seconds"]
             printf "(16 threads, one lookup every 4 ms each: the loop is not saturated, so a long iteration is\n"
-            printf "a pause): each insert evicts the least recently used entry, and entries expire. p50 · p99\n"
+            printf "a pause): each insert evicts the least recently used entry, and the churned entries expire\n"
+            printf "(they stay until evicted). p50 · p99\n"
             printf "%s · %s, %s failed; %s loop iterations, %s µs busy (mean %.0f µs), %s over 1 ms, %s over\n", fmt_t(C[key, "p50"]), fmt_t(C[key, "p99"]),
                    fmt_int(C[key, "fail"]), fmt_int(X["cache-churn", "dot-big", 16, "loop.iterations"]), fmt_int(X["cache-churn", "dot-big", 16, "loop.busy_us"]),
                    (X["cache-churn", "dot-big", 16, "loop.iterations"] > 0 ? X["cache-churn", "dot-big", 16, "loop.busy_us"] / X["cache-churn", "dot-big", 16, "loop.iterations"] : 0),
@@ -746,7 +756,7 @@ NR == 1 { next }
             }
         }
         C[key, "p50"] = $10; C[key, "p99"] = $12; C[key, "lps"] = $9; C[key, "fail"] = $7
-        C[key, "n"] = $6; C[key, "dcpu_us"] = $15; C[key, "hwm"] = $20; C[key, "mean"] = $14
+        C[key, "n"] = $6; C[key, "dcpu_us"] = $15; C[key, "max"] = $13; C[key, "ccpu"] = $17; C[key, "hwm"] = $20; C[key, "mean"] = $14
         C[key, "seconds"] = $8; C[key, "note"] = $21
         C[key, "ok"] = $10 != ""
         next
