@@ -43,7 +43,8 @@
 #             (shared_map = false: every lookup asks its cache over the socket)
 #             filled through real lookups (getaddrinfo AF_INET, one address per
 #             name) to each of CACHE_SIZES entries, then cached lookups of names
-#             picked at random among those (1 and 8 threads); the daemon's RSS
+#             picked at random among those (1 and 8 threads), and as a control
+#             at the same moment among the first size's only; the daemon's RSS
 #             per entry; then churn: cache.entries reloaded to the largest
 #             size (full), new names with a TTL of 1 s for CHURN seconds at a
 #             steady 4,000 lookups/s (16 threads, one every 4 ms each: below
@@ -1128,7 +1129,7 @@ cache_churn() {
 }
 
 phase_cache() {
-    local s n filled rss0 t out max c0 c1
+    local s n filled rss0 t out max c0 c1 first
     case " $STACKS " in *" dot "*) ;; *) return 0 ;; esac
     log "=== a big cache: $CACHE_SIZES entries (nss-dot, 0 ms)"
     start_proxies 0
@@ -1144,11 +1145,21 @@ phase_cache() {
         rss0=$(vmrss_kb "${DPID[$s]}")
         echo "0,cache-rss0,,$s,gai4,,,,,,,,,,,,,,,$rss0,,," >>"$CSV"
         filled=0
+        first=${CACHE_SIZES%% *}
         for n in $CACHE_SIZES; do
             [ "$n" -le "$max" ] || continue
             cache_fill "$s" "$filled" "$n"
             filled=$n
             for t in 1 8; do
+                # A control at the same moment: names picked among the
+                # first size's only (in this same cache), so that drift of
+                # the shared machine between sizes can be told apart.
+                if [ "$n" != "$first" ]; then
+                    ROW_EXTRA="size=$n"
+                    out=$(via "$s" "$LOADGEN" -a gai4 -t "$t" -l "$s" -d "$CACHE_DURATION" -W 2 \
+                        -p "b%r.wild.test" -r "$first" 2>&1) || true
+                    API=gai4 record 0 cache-hot "$t" "$s" "$out" "" "" "" ""
+                fi
                 ROW_EXTRA="size=$n"
                 c0=$(stack_cpu_us "$s")
                 out=$(via "$s" "$LOADGEN" -a gai4 -t "$t" -l "$s" -d "$CACHE_DURATION" -W 2 \
