@@ -32,7 +32,7 @@ if [ "${1:-}" = --update-docs ]; then
                 print line
             }
             print ""
-            printf "The whole run (package check, both phases, report) took %d s.\n\n", elapsed
+            printf "The whole run (package check, every phase, report) took %d s.\n\n", elapsed
             skip = 1
             next
         }
