@@ -13,18 +13,29 @@
  *
  * Names: a list (-N a,b,c), one name per line from a file (-f), or a pattern
  * (-p) in which %t is the thread number and %i the thread's lookup counter,
- * so that "u-%t-%i.wild.test" gives a name never asked before. Each thread
- * first does -W unmeasured lookups (with a list, they go through the list
- * from the thread's own offset; with a pattern, they use the first counter
- * values), then all threads start measuring together.
+ * so that "u-%t-%i.wild.test" gives a name never asked before. Two more
+ * serve a big cache (bench/run.sh's cache phase): %g is a counter shared by
+ * all threads, starting at -o BASE, so that -n COUNT lookups with -W 0 ask
+ * exactly the names BASE .. BASE+COUNT-1 (filling a cache to a known set);
+ * %r is a number drawn at random in [0, -r N) on every lookup (a name picked
+ * among those filled). Each thread first does -W unmeasured lookups (with a
+ * list, they go through the list from the thread's own offset; with a
+ * pattern, they use the first counter values), then all threads start
+ * measuring together; -G FILE creates FILE at that moment, for a second
+ * client that must run while this one measures. -i USEC paces each thread:
+ * a lookup starts at most every USEC microseconds (a steady rate, below
+ * what the stack could take), else as soon as the previous one returns.
+ *
+ * Threads get 256 KiB stacks and the descriptor limit is raised to what the
+ * threads need (up to the hard limit), so that a thousand threads fit.
  *
  * Cold start: -R path:FILE, -R unix:SOCKET or -R udp:IPV4:PORT makes loadgen
  * wait (polling every half millisecond) until FILE exists, a connect() to the
  * Unix stream socket SOCKET succeeds (it exists and listens: a daemon that
  * binds before it listens, as nscd does, refuses connections in between), or
- * something is bound to that UDP port, then start at once; the harness starts loadgen first and the daemon
- * second, so the first lookup follows readiness within a millisecond. -P NAME
- * does one unmeasured lookup before that wait (NSS reads its configuration).
+ * something is bound to that UDP port, then start at once; the harness starts loadgen first and the
+ * daemon second, so the first lookup follows readiness within a millisecond. -P NAME does one
+ * unmeasured lookup before that wait (NSS reads its configuration).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1
@@ -41,6 +52,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
@@ -65,6 +77,10 @@ struct options {
     const char *label;
     const char *ready; /* -R condition */
     const char *prime; /* -P name */
+    uint64_t base;     /* %g starts here (-o) */
+    uint64_t range;    /* %r is in [0, range) (-r) */
+    const char *go_file;  /* -G: created when the measurement starts */
+    uint64_t interval_ns; /* -i: a thread's lookups start at most this often */
 };
 
 struct thread_state {
@@ -75,12 +91,15 @@ struct thread_state {
     uint64_t failures;
     int first_error; /* first failure's code, for the report */
     char first_error_name[256];
+    uint64_t rng;   /* xorshift64* state for %r */
+    uint8_t *reply; /* -a unix: one whole IPC reply */
 };
 
 static struct options opt = {
     .api = API_GAI, .threads = 1, .duration_s = 2.0, .warmup = 1, .label = "-"};
 static pthread_barrier_t warm_barrier, go_barrier; /* warmed up; clock set */
 static _Atomic uint64_t issued;                    /* count mode: lookups handed out so far */
+static _Atomic uint64_t global_seq;                /* %g: the next number (from -o) */
 static uint64_t t_start_ns, t_end_ns;
 
 static uint64_t cpu_us(void) {
@@ -112,8 +131,20 @@ static void *xrealloc(void *p, size_t n) {
     return p;
 }
 
-/* The name for lookup number i of thread t. */
-static const char *name_for(unsigned t, uint64_t i, char *buf, size_t buflen) {
+/* xorshift64*: a thread's own random numbers, cheap and good enough to
+ * spread lookups over a cache. */
+static uint64_t next_random(uint64_t *state) {
+    uint64_t x = *state;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *state = x;
+    return x * 0x2545F4914F6CDD1Dull;
+}
+
+/* The name for lookup number i of thread ts. */
+static const char *name_for(struct thread_state *ts, uint64_t i, char *buf, size_t buflen) {
+    unsigned t = ts->index;
     if (!opt.pattern)
         return opt.names[(t + i) % opt.n_names];
     size_t o = 0;
@@ -123,6 +154,14 @@ static const char *name_for(unsigned t, uint64_t i, char *buf, size_t buflen) {
             p++;
         } else if (p[0] == '%' && p[1] == 'i') {
             o += (size_t)snprintf(buf + o, buflen - o, "%llu", (unsigned long long)i);
+            p++;
+        } else if (p[0] == '%' && p[1] == 'g') {
+            o += (size_t)snprintf(buf + o, buflen - o, "%llu",
+                                  (unsigned long long)atomic_fetch_add(&global_seq, 1));
+            p++;
+        } else if (p[0] == '%' && p[1] == 'r') {
+            o += (size_t)snprintf(buf + o, buflen - o, "%llu",
+                                  (unsigned long long)(next_random(&ts->rng) % opt.range));
             p++;
         } else {
             buf[o++] = *p;
@@ -160,9 +199,8 @@ static int lookup_ghbn(const char *name, char **buf, size_t *buflen) {
 }
 
 /* One request/reply over a fresh connection, as the module does it. */
-static int lookup_unix(const char *name) {
+static int lookup_unix(const char *name, uint8_t *reply) {
     uint8_t req[IPC_HEADER_LEN + IPC_MAX_REQUEST_BODY];
-    static _Thread_local uint8_t reply[IPC_HEADER_LEN + IPC_MAX_REPLY_BODY];
     int len = ipc_request_encode_byname(req, sizeof(req), IPC_AF_UNSPEC, name);
     if (len < 0)
         return -len;
@@ -203,7 +241,6 @@ out:
 }
 
 static int lookup_one(struct thread_state *ts, const char *name, char **hbuf, size_t *hlen) {
-    (void)ts;
     switch (opt.api) {
     case API_GAI:
         return lookup_gai(name, AF_UNSPEC);
@@ -212,7 +249,7 @@ static int lookup_one(struct thread_state *ts, const char *name, char **hbuf, si
     case API_GHBN:
         return lookup_ghbn(name, hbuf, hlen);
     case API_UNIX:
-        return lookup_unix(name);
+        return lookup_unix(name, ts->reply);
     }
     return -1;
 }
@@ -231,8 +268,12 @@ static void *worker(void *arg) {
     char *hbuf = xrealloc(NULL, hlen);
     uint64_t i = 0;
 
+    /* The reply buffer (about a megabyte) on the heap, not in static TLS:
+     * glibc zeroes every thread's TLS block, a gigabyte for 1024 threads. */
+    if (opt.api == API_UNIX)
+        ts->reply = xrealloc(NULL, IPC_HEADER_LEN + IPC_MAX_REPLY_BODY);
     for (; i < opt.warmup; i++) {
-        const char *name = name_for(ts->index, i, namebuf, sizeof(namebuf));
+        const char *name = name_for(ts, i, namebuf, sizeof(namebuf));
         (void)lookup_one(ts, name, &hbuf, &hlen);
     }
     pthread_barrier_wait(&warm_barrier);
@@ -245,7 +286,17 @@ static void *worker(void *arg) {
         } else if (now_ns() >= t_end_ns) {
             break;
         }
-        const char *name = name_for(ts->index, i, namebuf, sizeof(namebuf));
+        const char *name = name_for(ts, i, namebuf, sizeof(namebuf));
+        if (opt.interval_ns) {
+            /* Threads staggered over the interval: a steady rate. */
+            uint64_t due = t_start_ns + (i - opt.warmup) * opt.interval_ns +
+                           ts->index * opt.interval_ns / opt.threads;
+            if (due >= t_end_ns && !opt.count)
+                break;
+            struct timespec ts_due = {(time_t)(due / 1000000000u), (long)(due % 1000000000u)};
+            while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts_due, NULL) == EINTR)
+                ;
+        }
         uint64_t t0 = now_ns();
         int r = lookup_one(ts, name, &hbuf, &hlen);
         uint64_t dt = now_ns() - t0;
@@ -258,6 +309,7 @@ static void *worker(void *arg) {
         ts->lat_ns[ts->n_lat++] = dt;
     }
     free(hbuf);
+    free(ts->reply);
     return NULL;
 }
 
@@ -380,22 +432,26 @@ static void usage(FILE *out) {
     fprintf(out, "usage: loadgen [-a gai|gai4|ghbn|unix] [-t THREADS] [-n COUNT | -d SECONDS]\n"
                  "               [-W WARMUP] (-N NAME[,NAME...] | -f FILE | -p PATTERN)\n"
                  "               [-S SOCKET] [-l LABEL] [-R path:FILE|unix:SOCKET|udp:IPV4:PORT]\n"
-                 "               [-P NAME]\n"
+                 "               [-P NAME] [-o BASE] [-r N] [-G FILE] [-i USEC]\n"
                  "  -a  API: getaddrinfo AF_UNSPEC (gai, default), AF_INET (gai4),\n"
                  "      gethostbyname_r (ghbn), raw IPC round trip to -S SOCKET (unix)\n"
                  "  -t  threads (default 1)\n"
                  "  -n  measured lookups in total; -d measured seconds (default 2)\n"
                  "  -W  unmeasured warm-up lookups per thread first (default 1)\n"
-                 "  -p  pattern: %%t = thread number, %%i = the thread's lookup counter\n"
+                 "  -p  pattern: %%t = thread number, %%i = the thread's lookup counter,\n"
+                 "      %%g = a counter shared by the threads (from -o BASE, default 0),\n"
+                 "      %%r = a random number in [0, N) (-r N)\n"
                  "  -l  label echoed in the RESULT line\n"
                  "  -R  wait until FILE exists / SOCKET accepts a connection / the UDP port is\n"
                  "      bound, then start (cold start)\n"
-                 "  -P  one unmeasured lookup of NAME before -R's wait\n");
+                 "  -P  one unmeasured lookup of NAME before -R's wait\n"
+                 "  -G  create FILE when the measurement starts\n"
+                 "  -i  start a thread's lookups at most every USEC microseconds\n");
 }
 
 static void parse_args(int argc, char **argv) {
     int c;
-    while ((c = getopt(argc, argv, "a:t:n:d:W:N:f:p:S:l:R:P:h")) != -1) {
+    while ((c = getopt(argc, argv, "a:t:n:d:W:N:f:p:S:l:R:P:o:r:G:i:h")) != -1) {
         switch (c) {
         case 'a': {
             bool found = false;
@@ -442,6 +498,18 @@ static void parse_args(int argc, char **argv) {
         case 'P':
             opt.prime = optarg;
             break;
+        case 'o':
+            opt.base = strtoull(optarg, NULL, 10);
+            break;
+        case 'r':
+            opt.range = strtoull(optarg, NULL, 10);
+            break;
+        case 'G':
+            opt.go_file = optarg;
+            break;
+        case 'i':
+            opt.interval_ns = strtoull(optarg, NULL, 10) * 1000u;
+            break;
         case 'h':
             usage(stdout);
             exit(0);
@@ -457,10 +525,25 @@ static void parse_args(int argc, char **argv) {
         die("no names: give -N, -f or -p");
     if (opt.api == API_UNIX && !opt.socket_path)
         die("-a unix needs -S SOCKET");
+    if (opt.pattern && strstr(opt.pattern, "%r") && opt.range == 0)
+        die("%r needs -r N (N > 0)");
+}
+
+/* A socket per thread to the daemon (or nss_dns's UDP socket), and some
+ * left over: raise the soft descriptor limit when the threads need more. */
+static void raise_nofile(void) {
+    struct rlimit rl;
+    rlim_t want = (rlim_t)opt.threads * 2 + 64;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
+        return;
+    rl.rlim_cur = rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want ? rl.rlim_max : want;
+    (void)setrlimit(RLIMIT_NOFILE, &rl);
 }
 
 int main(int argc, char **argv) {
     parse_args(argc, argv);
+    raise_nofile();
+    atomic_store(&global_seq, opt.base);
     uint64_t ready_at = 0;
     if (opt.prime) {
         struct thread_state prime = {0};
@@ -481,11 +564,13 @@ int main(int argc, char **argv) {
         die("pthread_barrier_init");
     pthread_attr_t attr;
     pthread_attr_init(&attr);
-    /* glibc carves each thread's static TLS (lookup_unix's reply buffer,
-     * one whole IPC reply) out of its stack: room for both. */
-    pthread_attr_setstacksize(&attr, 256 * 1024 + IPC_HEADER_LEN + IPC_MAX_REPLY_BODY);
+    /* getaddrinfo and the NSS modules need far less; 1024 threads then
+     * reserve 256 MiB of address space, not 8 GiB. */
+    pthread_attr_setstacksize(&attr, 256 * 1024);
+    uint64_t seed = now_ns();
     for (unsigned t = 0; t < opt.threads; t++) {
         ts[t].index = t;
+        ts[t].rng = (seed ^ ((uint64_t)(t + 1) * 0x9E3779B97F4A7C15ull)) | 1;
         if (pthread_create(&ts[t].tid, &attr, worker, &ts[t]) != 0)
             die("pthread_create");
     }
@@ -494,6 +579,11 @@ int main(int argc, char **argv) {
     uint64_t cpu0 = cpu_us();
     t_start_ns = now_ns();
     t_end_ns = t_start_ns + (uint64_t)(opt.duration_s * 1e9);
+    if (opt.go_file) {
+        int fd = open(opt.go_file, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        if (fd >= 0)
+            close(fd);
+    }
     pthread_barrier_wait(&go_barrier);
     for (unsigned t = 0; t < opt.threads; t++)
         pthread_join(ts[t].tid, NULL);

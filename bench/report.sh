@@ -32,7 +32,7 @@ if [ "${1:-}" = --update-docs ]; then
                 print line
             }
             print ""
-            printf "The whole run (package check, both phases, report) took %d s.\n\n", elapsed
+            printf "The whole run (package check, every phase, report) took %d s.\n\n", elapsed
             skip = 1
             next
         }
@@ -400,6 +400,293 @@ function map_section(    di, d, i, t, m, line, any, cell, name, a, b, c, e, glis
     print ""
     print_targets("issue 14")
 }
+# A target row of issue 15: one measured text, a goal, met or not.
+function t15(name, measured, met, goal) {
+    T15[++n15] = "| " name " | " measured " | " goal " | " (met == "" ? "—" : met ? "yes" : "**no**") " |"
+}
+function fmt_int(x) {
+    x = sprintf("%.0f", x)
+    while (x ~ /[0-9][0-9][0-9][0-9]/)
+        sub(/[0-9][0-9][0-9]($|,)/, ",&", x)
+    return x
+}
+function fmt_x(r) { return r == "" ? "—" : sprintf("%.2f", r) }
+function rtts(us, rtt) { return rtt > 0 && us != "" ? sprintf("%.1f", us / rtt) : "—" }
+function scale_section(    di, d, rtt, r, b, bs, k, s, v, i, t, m, lim, txt, met, worst, wt, wd, key, key1, base, sz, n, rss, hwm, a1, a2, l1, l2, ok, cells, goodall, o1, o2, h1, h2, any) {
+    n15 = 0
+    # 1. At the round-trip limit: the 64-thread uncached cell against 64 / RTT.
+    for (di = 1; di <= nd; di++) {
+        d = delays[di]
+        if (d + 0 == 0 || !has(d, "uncached", 64, "dot"))
+            continue
+        rtt = 2 * d * 1000
+        lim = 64 / (rtt / 1e6)
+        r = V[d, "uncached", 64, "dot", "lps"] / lim
+        txt = sprintf("nss-dot %.2f (%s of %s; mean %.1f ms = RTT + %.2f ms)", r, fmt_lps(V[d, "uncached", 64, "dot", "lps"]), fmt_lps(lim),
+                      V[d, "uncached", 64, "dot", "mean"] / 1000, (V[d, "uncached", 64, "dot", "mean"] - rtt) / 1000)
+        b = best_alt(d, "uncached", 64, "lps", 1)
+        if (b != "")
+            txt = txt sprintf("; %s %.2f (mean %.1f ms = RTT + %.2f ms)", label[BEST_S], b / lim, V[d, "uncached", 64, BEST_S, "mean"] / 1000,
+                              (V[d, "uncached", 64, BEST_S, "mean"] - rtt) / 1000)
+        if (V[d, "uncached", 64, "dot", "fail"] + 0 > 0)
+            txt = txt "; **" V[d, "uncached", 64, "dot", "fail"] " failed**"
+        t15("64-client uncached throughput ≥ 90 % of the closed-loop limit (64 threads ÷ RTT), " d " ms one way", txt,
+            r >= 0.9 && V[d, "uncached", 64, "dot", "fail"] + 0 == 0, "≥ 0.90")
+    }
+    # 2. 1,024 clients.
+    if (("clients", "dot", CLT, "ok") in C && C["clients", "dot", CLT, "ok"]) {
+        rtt = 2 * CLD * 1000
+        key = "clients" SUBSEP "dot" SUBSEP CLT
+        t15(fmt_int(CLT) " clients at " CLD " ms: failed lookups (nss-dot)", fmt_int(C[key, "fail"]) " of " fmt_int(C[key, "n"]),
+            C[key, "fail"] + 0 == 0, "0")
+        txt = "nss-dot " rtts(C[key, "p99"], rtt) " RTT (p50 " rtts(C[key, "p50"], rtt) ")"
+        b = ""; bs = ""
+        for (k = 1; k <= nalt; k++) {
+            s = alts[k]
+            if (!(("clients", s, CLT, "ok") in C) || !C["clients", s, CLT, "ok"])
+                continue
+            v = C["clients", s, CLT, "p99"]
+            if (b == "" || v + 0 < b + 0) { b = v; bs = s }
+        }
+        if (bs != "")
+            txt = txt "; " label[bs] " " rtts(b, rtt) " RTT" (C["clients", bs, CLT, "fail"] + 0 > 0 ? " (" fmt_int(C["clients", bs, CLT, "fail"]) " failed)" : "")
+        t15(fmt_int(CLT) " clients at " CLD " ms: p99 in round trips", txt, rtt > 0 && C[key, "p99"] / rtt <= 3, "≤ 3")
+        key = "clients-other-alone" SUBSEP "dot" SUBSEP 1
+        key1 = "clients-other-load" SUBSEP "dot" SUBSEP 1
+        if (C[key, "ok"] && C[key1, "ok"]) {
+            r = C[key1, "p50"] / C[key, "p50"]; v = C[key1, "p99"] / C[key, "p99"]
+            txt = sprintf("nss-dot p50 %.2f×, p99 %.2f× (max %s)", r, v, fmt_t(C[key1, "max"]))
+            key = "clients-other-alone" SUBSEP "dot-nomap" SUBSEP 1
+            key1 = "clients-other-load" SUBSEP "dot-nomap" SUBSEP 1
+            if (C[key, "ok"] && C[key1, "ok"])
+                txt = txt sprintf("; map off p50 %.2f×, p99 %.2f× (max %s)", C[key1, "p50"] / C[key, "p50"], C[key1, "p99"] / C[key, "p99"], fmt_t(C[key1, "max"]))
+            for (k = 1; k <= nalt; k++) {
+                s = alts[k]
+                key = "clients-other-alone" SUBSEP s SUBSEP 1
+                key1 = "clients-other-load" SUBSEP s SUBSEP 1
+                if ((key, "ok") in C && C[key, "ok"] && C[key1, "ok"])
+                    txt = txt sprintf("; %s p50 %.2f×, p99 %.2f× (max %s)", label[s], C[key1, "p50"] / C[key, "p50"], C[key1, "p99"] / C[key, "p99"], fmt_t(C[key1, "max"]))
+            }
+            t15("another user'\''s cached lookups unaffected by the " fmt_int(CLT) " clients (under load ÷ alone, p50 and p99)", txt,
+                r <= 1.5 && v <= 1.5, "≤ 1.5")
+        }
+    }
+    # 3. A big cache (the socket path: shared_map = false).
+    if (ncs > 0) {
+        base = csizes[1]
+        for (i = 1; i <= 2; i++) {
+            t = i == 1 ? 1 : 8
+            key1 = "cache-hit" SUBSEP "dot-big" SUBSEP t SUBSEP base
+            if (!C[key1, "ok"])
+                continue
+            worst = ""; txt = ""; ok = 1; cells = ""
+            for (k = 2; k <= ncs; k++) {
+                key = "cache-hit" SUBSEP "dot-big" SUBSEP t SUBSEP csizes[k]
+                if (!C[key, "ok"])
+                    continue
+                r = C[key, "p50"] / C[key1, "p50"]
+                txt = txt (txt == "" ? "" : ", ") fmt_int(csizes[k]) ": " sprintf("%.2f", r)
+                if (r > 1.1 || C[key, "fail"] + 0 > 0)
+                    ok = 0
+                a1 = "cache-hot" SUBSEP "dot-big" SUBSEP t SUBSEP csizes[k]
+                if (C[a1, "ok"])
+                    cells = cells (cells == "" ? "" : ", ") sprintf("%.2f", C[key, "p50"] / C[a1, "p50"])
+            }
+            if (cells != "")
+                txt = txt " (against " fmt_int(base) " of the same cache'\''s names at the same moment: " cells ")"
+            t15("cached p50 at each size ÷ at " fmt_int(base) " entries, " t " thread" (t == 1 ? "" : "s") " (socket path)", txt, ok, "≤ 1.10")
+        }
+        sz = csizes[ncs]
+        key = "cache-fill" SUBSEP "dot-big" SUBSEP 64 SUBSEP sz
+        if (C[key, "rss_kb"] != "" && RSS0["dot-big"] != "" && C[key, "entries"] + 0 > 0) {
+            v = (C[key, "rss_kb"] - RSS0["dot-big"]) * 1024 / C[key, "entries"]
+            t15("daemon RSS per cached answer (one address) at " fmt_int(C[key, "entries"]) " entries", sprintf("%.0f B ((%.1f − %.1f MB) ÷ entries)", v, C[key, "rss_kb"] / 1024, RSS0["dot-big"] / 1024),
+                v <= 300, "≤ 300 B")
+        }
+        key = "cache-churn" SUBSEP "dot-big" SUBSEP 16
+        if ((key, "ok") in C && C[key, "ok"]) {
+            v = X["cache-churn", "dot-big", 16, "loop.over_1ms"]
+            txt = fmt_int(v) " of " fmt_int(X["cache-churn", "dot-big", 16, "loop.iterations"]) " iterations over 1 ms (" fmt_int(X["cache-churn", "dot-big", 16, "loop.over_10ms"]) " over 10 ms); longest "
+            a1 = X["cache-churn", "dot-big", 16, "loop.longest_us"]; a2 = X["cache-churn", "dot-big", 16, "loop.longest_us_before"]
+            if (a1 + 0 > a2 + 0)
+                txt = txt fmt_int(a1) " µs"
+            else if (v + 0 == 0)
+                txt = txt "< 1 ms"
+            else if (X["cache-churn", "dot-big", 16, "loop.over_10ms"] + 0 == 0)
+                txt = txt "1–10 ms"
+            else
+                txt = txt "over 10 ms, at most " fmt_int(a2) " µs"
+            t15("no event-loop iteration over 1 ms during churn (full cache of " fmt_int(X["cache-churn", "dot-big", 16, "size"]) ", evictions and expiries)", txt,
+                v + 0 == 0, "0")
+        }
+    }
+    # 4. Daemon CPU per uncached lookup against the best alternative.
+    for (di = 1; di <= nd; di++) {
+        d = delays[di]
+        txt = ""; ok = 1; any = 0
+        for (i = 1; i <= ntc; i++) {
+            t = tc[i]
+            b = ""; bs = ""
+            for (k = 1; k <= nalt; k++) {
+                s = alts[k]
+                if (!has(d, "uncached", t, s) || V[d, "uncached", t, s, "fail"] + 0 > 0 || V[d, "uncached", t, s, "dcpu"] == "")
+                    continue
+                v = V[d, "uncached", t, s, "dcpu"]
+                if (b == "" || v + 0 < b + 0) { b = v; bs = s }
+            }
+            if (!has(d, "uncached", t, "dot") || b == "" || b + 0 == 0)
+                continue
+            r = V[d, "uncached", t, "dot", "dcpu"] / b
+            any = 1
+            txt = txt (txt == "" ? "" : "; ") t " thread" (t == 1 ? "" : "s") " " sprintf("%.2f", r) " (" sprintf("%.1f", V[d, "uncached", t, "dot", "dcpu"] / 10) " ÷ " sprintf("%.1f", b / 10) " µs, " label[bs] ")"
+            if (r > 0.5)
+                ok = 0
+        }
+        if (any)
+            t15("daemon CPU per uncached lookup, nss-dot ÷ best alternative, " d " ms one way", txt, ok, "≤ 0.50")
+    }
+    if (n15 == 0 && ncl == 0 && ncs == 0)
+        return
+    print ""
+    print "## At the round-trip limit, with many clients, and with a big cache (issue 15)"
+    print ""
+    print "### Targets (issue 15)"
+    print ""
+    print "| target | measured | goal | met |"
+    print "| --- | --- | --- | --- |"
+    for (i = 1; i <= n15; i++)
+        print T15[i]
+    if (ncl > 0) {
+        rtt = 2 * CLD * 1000
+        print ""
+        print "### " fmt_int(CLT) " clients at once"
+        print ""
+        print "One client process with " fmt_int(CLT) " threads, each looking up a new name (getaddrinfo AF_UNSPEC, a"
+        print "wildcard) one after another, for the phase'\''s duration at " CLD " ms one way (RTT " 2 * CLD " ms), each stack"
+        print "freshly started. At the same time another client (1 thread, a cached name, as the user"
+        print "nobody) runs; it was measured alone just before. p50/p99 in round trips; daemon CPU per"
+        print "lookup in µs; peak RSS is the daemon'\''s VmHWM after the phase."
+        print ""
+        print "| stack | lookups/s | failed | p50 · p99 (RTT) | daemon CPU per lookup | peak RSS | other client alone: p50 · p99 · max · lookups/s | beside the load | under load ÷ alone (p50 · p99) |"
+        print "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+        for (k = 1; k <= ncl; k++) {
+            s = cls[k]
+            key = "clients" SUBSEP s SUBSEP CLT
+            o1 = "clients-other-alone" SUBSEP s SUBSEP 1
+            o2 = "clients-other-load" SUBSEP s SUBSEP 1
+            if (!C[key, "ok"]) {
+                printf "| %s | no result: %s | | | | | | | |\n", label[s], C[key, "note"]
+                continue
+            }
+            printf "| %s | %s | %s | %s · %s | %s | %s | %s · %s · %s · %s | %s · %s · %s · %s | %s · %s |\n", label[s], fmt_lps(C[key, "lps"]),
+                   (C[key, "fail"] + 0 > 0 ? "**" fmt_int(C[key, "fail"]) " of " fmt_int(C[key, "n"]) "**" : "0 of " fmt_int(C[key, "n"])),
+                   rtts(C[key, "p50"], rtt), rtts(C[key, "p99"], rtt),
+                   (C[key, "dcpu_us"] != "" && C[key, "n"] > 0 ? sprintf("%.1f µs", C[key, "dcpu_us"] / C[key, "n"]) : "—"),
+                   C[key, "hwm"] != "" ? sprintf("%.1f MB", C[key, "hwm"] / 1024) : "—",
+                   fmt_t(C[o1, "p50"]), fmt_t(C[o1, "p99"]), fmt_t(C[o1, "max"]), fmt_lps(C[o1, "lps"]),
+                   fmt_t(C[o2, "p50"]), fmt_t(C[o2, "p99"]), fmt_t(C[o2, "max"]), fmt_lps(C[o2, "lps"]),
+                   C[o1, "ok"] && C[o2, "ok"] ? fmt_ratio(C[o2, "p50"] / C[o1, "p50"]) : "—",
+                   C[o1, "ok"] && C[o2, "ok"] ? fmt_ratio(C[o2, "p99"] / C[o1, "p99"]) : "—"
+        }
+        print ""
+        print "During the load: CPU per lookup of the client process, the proxy, the upstream and the whole"
+        print "machine (all CPUs, everything running), how busy the machine was, and the mean latency"
+        print "(with every thread always in a lookup, mean = threads ÷ lookups/s: a machine that can do"
+        print "X lookups/s at most keeps the mean at or above " fmt_int(CLT) " ÷ X). nss-dot'\''s counters from"
+        print "`dot-helperctl stats` (deltas over the load; the loop'\''s longest iteration since the daemon"
+        print "started):"
+        print ""
+        for (k = 1; k <= ncl; k++) {
+            s = cls[k]
+            key = "clients" SUBSEP s SUBSEP CLT
+            if (!C[key, "ok"] || C[key, "n"] + 0 == 0)
+                continue
+            txt = sprintf("CPU per lookup: client %.1f µs, proxy %.1f µs, upstream %.1f µs, machine %.1f µs (%s %% busy); mean latency %.1f ms (%s RTT)",
+                          C[key, "ccpu"] / 10, X["clients", s, CLT, "proxy_cpu_us"] / C[key, "n"],
+                          X["clients", s, CLT, "upstream_cpu_us"] / C[key, "n"], X["clients", s, CLT, "machine_cpu_us"] / C[key, "n"],
+                          X["clients", s, CLT, "machine_busy_pct"], C[key, "mean"] / 1000, rtts(C[key, "mean"], rtt))
+            if (("clients", s, CLT, "pool.waited") in X)
+                txt = txt sprintf("; pool.waited %s, clients.queued_lookups %s, clients.shed_per_user %s, clients.shed_full %s, clients.evicted %s, clients.timed_out %s, pool.failures %s; loop.over_1ms %s, loop.over_10ms %s, loop.longest_us %s",
+                                  X["clients", s, CLT, "pool.waited"], X["clients", s, CLT, "clients.queued_lookups"], X["clients", s, CLT, "clients.shed_per_user"],
+                                  X["clients", s, CLT, "clients.shed_full"], X["clients", s, CLT, "clients.evicted"], X["clients", s, CLT, "clients.timed_out"],
+                                  X["clients", s, CLT, "pool.failures"], X["clients", s, CLT, "loop.over_1ms"], X["clients", s, CLT, "loop.over_10ms"],
+                                  X["clients", s, CLT, "loop.longest_us"])
+            if (C[key, "note"] != "")
+                txt = txt "; " C[key, "note"]
+            printf "- %s: %s.\n", label[s], txt
+        }
+    }
+    if (ncs > 0) {
+        base = csizes[1]
+        print ""
+        print "### A big cache"
+        print ""
+        print "nss-dot alone at 0 ms, getaddrinfo AF_INET (one answer with one address per name). The"
+        print "daemon (`cache = { entries = " fmt_int(csizes[ncs] * 1.1) "; shared_map = false; }`: every lookup asks its cache"
+        print "over the socket) is filled through real lookups of new names (64 threads, each name once)"
+        print "to each size; then names picked at random among those cached are looked up, 1 and 8"
+        print "threads (p50 · p99, the ratio of p50 to the " fmt_int(base) "-entry p50). RSS is the daemon'\''s VmRSS"
+        print "after the fill (" sprintf("%.1f MB", RSS0["dot-big"] / 1024) " before it). Control: right before each size'\''s"
+        print "measurement, names picked among the first " fmt_int(base) " only, in the same cache (its p50, and the"
+        print "size'\''s p50 ÷ it): the machine'\''s drift between sizes shows there. \"map on\": the same with"
+        print "the answer map (4,096 slots by default), filled separately, up to the sizes shown."
+        print ""
+        print "| entries | fill: lookups/s | cache.entries | RSS | 1 thread | ÷ " fmt_int(base) " | control | 8 threads | ÷ " fmt_int(base) " | control | map on: 1 thread · 8 threads (p50) |"
+        print "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+        for (k = 1; k <= ncs; k++) {
+            sz = csizes[k]
+            key = "cache-fill" SUBSEP "dot-big" SUBSEP 64 SUBSEP sz
+            a1 = "cache-hit" SUBSEP "dot-big" SUBSEP 1 SUBSEP sz
+            a2 = "cache-hit" SUBSEP "dot-big" SUBSEP 8 SUBSEP sz
+            l1 = "cache-hit" SUBSEP "dot-big" SUBSEP 1 SUBSEP base
+            l2 = "cache-hit" SUBSEP "dot-big" SUBSEP 8 SUBSEP base
+            o1 = "cache-hit" SUBSEP "dot-bigmap" SUBSEP 1 SUBSEP sz
+            o2 = "cache-hit" SUBSEP "dot-bigmap" SUBSEP 8 SUBSEP sz
+            h1 = "cache-hot" SUBSEP "dot-big" SUBSEP 1 SUBSEP sz
+            h2 = "cache-hot" SUBSEP "dot-big" SUBSEP 8 SUBSEP sz
+            printf "| %s | %s%s | %s | %s | %s · %s%s | %s | %s | %s · %s%s | %s | %s | %s |\n", fmt_int(sz), fmt_lps(C[key, "lps"]),
+                   (C[key, "fail"] + 0 > 0 ? " **" C[key, "fail"] " failed**" : ""), fmt_int(C[key, "entries"]),
+                   C[key, "rss_kb"] != "" ? sprintf("%.1f MB", C[key, "rss_kb"] / 1024) : "—",
+                   fmt_t(C[a1, "p50"]), fmt_t(C[a1, "p99"]), (C[a1, "fail"] + 0 > 0 ? " **" C[a1, "fail"] " failed**" : ""),
+                   C[a1, "ok"] && C[l1, "ok"] ? fmt_ratio(C[a1, "p50"] / C[l1, "p50"]) : "—",
+                   C[h1, "ok"] ? fmt_t(C[h1, "p50"]) ", " fmt_ratio(C[a1, "p50"] / C[h1, "p50"]) : "—",
+                   fmt_t(C[a2, "p50"]), fmt_t(C[a2, "p99"]), (C[a2, "fail"] + 0 > 0 ? " **" C[a2, "fail"] " failed**" : ""),
+                   C[a2, "ok"] && C[l2, "ok"] ? fmt_ratio(C[a2, "p50"] / C[l2, "p50"]) : "—",
+                   C[h2, "ok"] ? fmt_t(C[h2, "p50"]) ", " fmt_ratio(C[a2, "p50"] / C[h2, "p50"]) : "—",
+                   C[o1, "ok"] ? fmt_t(C[o1, "p50"]) " · " fmt_t(C[o2, "p50"]) : "—"
+        }
+        key = "cache-churn" SUBSEP "dot-big" SUBSEP 16
+        if ((key, "ok") in C) {
+            print ""
+            printf "Churn: `cache.entries` reloaded to %s (the cache full: %s entries; the reload'\''s loop\n", fmt_int(X["cache-churn", "dot-big", 16, "size"]),
+                   fmt_int(X["cache-churn", "dot-big", 16, "entries_before"])
+            printf "iterations: %s, %s µs busy in all, the longest since the start %s µs after it), then new\n", X["cache-churn", "dot-big", 16, "reload_loop.iterations"],
+                   fmt_int(X["cache-churn", "dot-big", 16, "reload_loop.busy_us"]), fmt_int(X["cache-churn", "dot-big", 16, "loop.longest_us_before"])
+            printf "names with a TTL of 1 s, %s for %.0f s\n",
+                   fmt_lps(C[key, "lps"]), C[key, "seconds"]
+            printf "(16 threads, one lookup every 4 ms each: the loop is not saturated, so a long iteration is\n"
+            printf "a pause): each insert evicts the least recently used entry, and the churned entries expire\n"
+            printf "(they stay until evicted). p50 · p99\n"
+            printf "%s · %s, %s failed; %s loop iterations, %s µs busy (mean %.0f µs), %s over 1 ms, %s over\n", fmt_t(C[key, "p50"]), fmt_t(C[key, "p99"]),
+                   fmt_int(C[key, "fail"]), fmt_int(X["cache-churn", "dot-big", 16, "loop.iterations"]), fmt_int(X["cache-churn", "dot-big", 16, "loop.busy_us"]),
+                   (X["cache-churn", "dot-big", 16, "loop.iterations"] > 0 ? X["cache-churn", "dot-big", 16, "loop.busy_us"] / X["cache-churn", "dot-big", 16, "loop.iterations"] : 0),
+                   fmt_int(X["cache-churn", "dot-big", 16, "loop.over_1ms"]), fmt_int(X["cache-churn", "dot-big", 16, "loop.over_10ms"])
+            printf "10 ms; loop.longest_us %s before the reload, %s before the churn, %s after; %s entries\n",
+                   fmt_int(X["cache-churn", "dot-big", 16, "loop.longest_us_before_reload"]), fmt_int(X["cache-churn", "dot-big", 16, "loop.longest_us_before"]),
+                   fmt_int(X["cache-churn", "dot-big", 16, "loop.longest_us"]), fmt_int(X["cache-churn", "dot-big", 16, "entries"])
+            printf "after, RSS %.1f MB. Daemon CPU %.1f µs per churned lookup.\n", X["cache-churn", "dot-big", 16, "rss_kb"] / 1024,
+                   (C[key, "n"] > 0 ? C[key, "dcpu_us"] / C[key, "n"] : 0)
+            print ""
+            printf "While filling (64 threads, saturated: an iteration serves a batch of events, so these are\n"
+            printf "not pauses): loop.longest_us and loop.over_1ms since the start, after each fill:"
+            for (k = 1; k <= ncs; k++) {
+                key = "cache-fill" SUBSEP "dot-big" SUBSEP 64 SUBSEP csizes[k]
+                printf "%s %s: %s µs, %s", k == 1 ? "" : ";", fmt_int(csizes[k]), fmt_int(C[key, "loop.longest_us"]), fmt_int(C[key, "loop.over_1ms"])
+            }
+            print "."
+        }
+    }
+}
 BEGIN {
     nstack = split("dot dot-nomap dot-nagle unbound stubby resolved nscd files unix", order, " ")
     label["dot"] = "nss-dot"
@@ -441,6 +728,50 @@ NR == 1 { next }
         seen[s] = 1
         next
     }
+    # The scale phases (issue 15): their own tables. Key: workload, stack,
+    # threads and, for the cache, the size (from the extra column).
+    if (wl ~ /^(clients|cache-)/) {
+        ne = split($23, ex, ";")
+        sz = ""
+        for (k = 1; k <= ne; k++) {
+            eq = index(ex[k], "=")
+            if (eq == 0)
+                continue
+            X[wl, s, t, substr(ex[k], 1, eq - 1)] = substr(ex[k], eq + 1)
+            if (substr(ex[k], 1, eq - 1) == "size")
+                sz = substr(ex[k], eq + 1)
+        }
+        if (wl == "cache-rss0") {
+            RSS0[s] = $20
+            next
+        }
+        if (wl == "cache-fill" || wl == "cache-hit" || wl == "cache-hot") {
+            key = wl SUBSEP s SUBSEP t SUBSEP sz
+            if (wl == "cache-fill" && !((s, sz) in CSZ)) {
+                CSZ[s, sz] = 1
+                if (s == "dot-big")
+                    csizes[++ncs] = sz
+            }
+            for (k = 1; k <= ne; k++) {
+                eq = index(ex[k], "=")
+                if (eq)
+                    C[key, substr(ex[k], 1, eq - 1)] = substr(ex[k], eq + 1)
+            }
+        } else {
+            key = wl SUBSEP s SUBSEP t
+            if (wl == "clients" && !(s in CLS)) {
+                CLS[s] = 1
+                cls[++ncl] = s
+                CLD = d
+                CLT = t
+            }
+        }
+        C[key, "p50"] = $10; C[key, "p99"] = $12; C[key, "lps"] = $9; C[key, "fail"] = $7
+        C[key, "n"] = $6; C[key, "dcpu_us"] = $15; C[key, "max"] = $13; C[key, "ccpu"] = $17; C[key, "hwm"] = $20; C[key, "mean"] = $14
+        C[key, "seconds"] = $8; C[key, "note"] = $21
+        C[key, "ok"] = $10 != ""
+        next
+    }
     if (!(d in seen_d)) {
         seen_d[d] = 1
         delays[++nd] = d
@@ -475,6 +806,7 @@ NR == 1 { next }
     V[d, wl, t, s, "ccpu"] = $17
     V[d, wl, t, s, "conns"] = $18
     V[d, wl, t, s, "note"] = $21
+    V[d, wl, t, s, "mean"] = $14
 }
 END {
     ns = 0
@@ -646,6 +978,9 @@ END {
     # --- the answer map (issue 14) ------------------------------------------
     if (has_any("dot") && (has_any("files") || has_any("nscd") || has_any("dot-nomap")))
         map_section()
+
+    # --- issue 15 -----------------------------------------------------------
+    scale_section()
 
     # --- the main table -----------------------------------------------------
     print ""

@@ -32,6 +32,27 @@
 # 10,000 lookups (from /proc), its peak RSS (VmHWM), and the TLS connections
 # the proxy saw during the run.
 #
+# Then two phases at scale (issue 15):
+#
+#   clients   CLIENTS (1024) client threads, each looking up a new name, for
+#             CLIENTS_DURATION seconds at CLIENTS_DELAY (10) ms, against nss-dot
+#             (map on and off) and the DoT alternatives that are installed; at
+#             the same time another client (1 thread, a cached name, as the
+#             user nobody) is measured, and measured again alone before.
+#   cache     nss-dot alone (0 ms): a daemon with room for a million answers
+#             (shared_map = false: every lookup asks its cache over the socket)
+#             filled through real lookups (getaddrinfo AF_INET, one address per
+#             name) to each of CACHE_SIZES entries, then cached lookups of names
+#             picked at random among those (1 and 8 threads), and as a control
+#             at the same moment among the first size's only; the daemon's RSS
+#             per entry; then churn: cache.entries reloaded to the largest
+#             size (full), new names with a TTL of 1 s for CHURN seconds at a
+#             steady 4,000 lookups/s (16 threads, one every 4 ms each: below
+#             saturation, so that a long loop iteration is a pause, not a
+#             batch), and the event loop's long iterations (dot-helperctl
+#             stats) around it.
+#             The same with the answer map on, as an extra row (no churn).
+#
 # Everything runs inside new mount, network, UTS and PID namespaces (unshare):
 # loopback only, private /etc/hosts, nsswitch.conf, resolv.conf,
 # resolved.conf and CA bundle as bind mounts that vanish with the namespace.
@@ -45,6 +66,13 @@
 #               [--stacks "dot dot-nomap dot-nagle unbound stubby resolved nscd files unix"]
 #               [--api gai|gai4|ghbn]
 #               [--cold-runs N] [--update-docs] [--keep] [--no-deps] [--debug CMD]
+#               [--phases "delays clients cache"] [--clients N] [--clients-delay MS]
+#               [--clients-duration S] [--cache-sizes "1000 10000 100000 1000000"]
+#               [--cache-map-max N] [--churn S]
+# --quick: 0.5 s per run, one cold start, 1.5 s of 1024 clients, cache sizes up
+# to 100,000 and 2 s of churn.
+# --cache-map-max: the largest size measured with the answer map on (its fill
+# costs as much again; default 100000).
 # --debug CMD runs CMD (with bash -c) inside the namespace once the first
 # phase's stacks are up, instead of the workloads; "via STACK PROGRAM..." runs a
 # client of one stack there (e.g. --debug 'via resolved getent ahosts c1.test').
@@ -63,11 +91,29 @@ UPDATE_DOCS=no
 KEEP=no
 DEPS=yes
 DEBUG_CMD=""
+PHASES="delays clients cache"
+CLIENTS=1024
+CLIENTS_DELAY=10
+CLIENTS_DURATION=5
+CACHE_SIZES="1000 10000 100000 1000000"
+CACHE_MAP_MAX=100000
+CACHE_DURATION=2
+CHURN=10
 ARGS="$*"
 ORIG_ARGS=("$@")
 while [ $# -gt 0 ]; do
     case $1 in
-        --quick) DURATION=0.5 COLD_RUNS=1 ;;
+        --quick)
+            DURATION=0.5 COLD_RUNS=1 CLIENTS_DURATION=1.5 CACHE_DURATION=0.5 CHURN=2
+            CACHE_SIZES="1000 10000 100000" CACHE_MAP_MAX=10000
+            ;;
+        --phases) PHASES=$2 && shift ;;
+        --clients) CLIENTS=$2 && shift ;;
+        --clients-delay) CLIENTS_DELAY=$2 && shift ;;
+        --clients-duration) CLIENTS_DURATION=$2 && shift ;;
+        --cache-sizes) CACHE_SIZES=$2 && shift ;;
+        --cache-map-max) CACHE_MAP_MAX=$2 && shift ;;
+        --churn) CHURN=$2 && shift ;;
         --delays) DELAYS=$2 && shift ;;
         --duration) DURATION=$2 && shift ;;
         --threads) THREADS=$2 && shift ;;
@@ -104,6 +150,7 @@ PROXY=$top_builddir/bench/delay-proxy
 ECHO_SERVER=$top_builddir/bench/unix-echo
 MODULE_DIR=$top_builddir/.libs
 DAEMON=$top_builddir/helperd/dot-helperd
+CTL=$top_builddir/tools/dot-helperctl
 RESULTS=$top_srcdir/bench/results
 
 # --- outside the namespace: packages, checks, then re-exec inside ---------------
@@ -114,7 +161,7 @@ if [ -z "${BENCH_IN_NS:-}" ]; then
     if [ "$DEPS" = yes ]; then
         sh "$here/install-deps.sh" || die "bench/install-deps.sh failed"
     fi
-    for f in "$LOADGEN" "$PROXY" "$ECHO_SERVER" "$DAEMON" "$MODULE_DIR/libnss_dot.so.2"; do
+    for f in "$LOADGEN" "$PROXY" "$ECHO_SERVER" "$DAEMON" "$CTL" "$MODULE_DIR/libnss_dot.so.2"; do
         [ -e "$f" ] || die "$f is missing: run 'make bench' from the build directory"
     done
     for t in unshare ip ss openssl unbound kdig timeout awk; do
@@ -281,6 +328,8 @@ write_nsswitch() {
 write_nsswitch "$W/nsswitch-dot.conf" "files dot"
 write_nsswitch "$W/nsswitch-dot-nomap.conf" "files dot"
 write_nsswitch "$W/nsswitch-dot-nagle.conf" "files dot"
+write_nsswitch "$W/nsswitch-dot-big.conf" "files dot"
+write_nsswitch "$W/nsswitch-dot-bigmap.conf" "files dot"
 write_nsswitch "$W/nsswitch-unbound.conf" "files dns"
 write_nsswitch "$W/nsswitch-stubby.conf" "files dns"
 write_nsswitch "$W/nsswitch-resolved.conf" "files resolve"
@@ -323,6 +372,8 @@ $TTL 3600
 ns       A     127.0.0.10
 *.wild   A     192.0.2.50
 *.wild   AAAA  2001:db8::50
+*.churn  1 A     192.0.2.51
+*.churn  1 AAAA  2001:db8::51
 EOF
     for i in 1 2 3 4; do
         printf 'c%s A 192.0.2.%s\nc%s AAAA 2001:db8::%s\n' "$i" "$i" "$i" "$i"
@@ -369,7 +420,8 @@ wait_until "$UPSTREAM_PID" "upstream Unbound" upstream_ok || die "the upstream U
 
 # dot, dot-nomap and dot-nagle: the same daemon; dot-nomap without the answer
 # map, dot-nagle with its own upstream.
-for s in dot:$PROXY_ADDR dot-nomap:$PROXY_ADDR dot-nagle:$NAGLE_ADDR; do
+for s in dot:$PROXY_ADDR dot-nomap:$PROXY_ADDR dot-nagle:$NAGLE_ADDR dot-big:$PROXY_ADDR \
+    dot-bigmap:$PROXY_ADDR; do
     cat >"$W/${s%%:*}.conf" <<EOF
 ca_file = "$W/ca.pem";
 upstreams = ( { address = "${s#*:}"; port = 853; auth_name = "$AUTH_NAME"; } );
@@ -381,6 +433,16 @@ EOF
     mkdir -p "$W/${s%%:*}"
 done
 printf 'cache = { shared_map = false; };\n' >>"$W/dot-nomap.conf"
+# The cache phase's daemons (dot-big: the socket path; dot-bigmap: the map on):
+# room for the largest size and a tenth more, so that the fill evicts nothing.
+cp "$W/dot-big.conf" "$W/dot-big.base"
+cp "$W/dot-bigmap.conf" "$W/dot-bigmap.base"
+CACHE_MAX=0
+for n in $CACHE_SIZES; do
+    [ "$n" -le "$CACHE_MAX" ] || CACHE_MAX=$n
+done
+printf 'cache = { entries = %d; shared_map = false; };\n' $((CACHE_MAX + CACHE_MAX / 10)) >>"$W/dot-big.conf"
+printf 'cache = { entries = %d; };\n' $((CACHE_MAX + CACHE_MAX / 10)) >>"$W/dot-bigmap.conf"
 
 # The Unbound forwarder of the unbound stack, and the same one behind nscd.
 for s in unbound:$UNBOUND_ADDR unbound-nscd:$NSCD_UNBOUND_ADDR; do
@@ -486,7 +548,7 @@ fi
 stack_start() {
     local s=$1
     case $s in
-        dot | dot-nomap | dot-nagle)
+        dot | dot-*)
             "$DAEMON" --check-config -c "$W/$s.conf" >>"$W/$s.log" 2>&1 || {
                 REASON[$s]="dot-helperd --check-config failed"
                 return 1
@@ -603,7 +665,7 @@ via() {
     shift
     local env=(env -u NSS_DOT_SOCKET -u LD_LIBRARY_PATH)
     case $s in
-        dot | dot-nomap | dot-nagle) env=(env NSS_DOT_SOCKET="$W/$s/socket" LD_LIBRARY_PATH="$MODULE_DIR") ;;
+        dot | dot-*) env=(env NSS_DOT_SOCKET="$W/$s/socket" LD_LIBRARY_PATH="$MODULE_DIR") ;;
         unbound | stubby) resolv=$W/resolv-$s.conf ;;
         # Its clients fall back to their own NSS only when nscd fails:
         # with no name server there, that shows as a failure.
@@ -698,13 +760,16 @@ proxy_counters() {
 
 CSV=$RESULTS/bench-$BENCH_STAMP.csv
 [ -z "$DEBUG_CMD" ] || CSV=$W/debug.csv
-echo "delay_ms,workload,threads,stack,api,lookups,failures,seconds,lps,p50_us,p90_us,p99_us,max_us,mean_us,daemon_cpu_us,daemon_cpu_ms_per_10k,client_cpu_ms_per_10k,tls_conns,tls_handshakes,vmhwm_kb,note,exec_to_answer_us" >"$CSV"
+echo "delay_ms,workload,threads,stack,api,lookups,failures,seconds,lps,p50_us,p90_us,p99_us,max_us,mean_us,daemon_cpu_us,daemon_cpu_ms_per_10k,client_cpu_ms_per_10k,tls_conns,tls_handshakes,vmhwm_kb,note,exec_to_answer_us,extra" >"$CSV"
 
 # kv KEY LINE: the value of KEY=... in a RESULT line.
 kv() { printf '%s\n' "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 
 # record DELAY WORKLOAD THREADS STACK OUTPUT CPU0 CPU1 "PROXY0" "PROXY1" [EXEC_NS]:
-# one CSV row from a loadgen output and the counters around it.
+# one CSV row from a loadgen output and the counters around it. ROW_HWM (peak
+# RSS, kB) and ROW_EXTRA (key=value;... without commas) go into the row too,
+# and are cleared.
+ROW_HWM="" ROW_EXTRA=""
 record() {
     local delay=$1 wl=$2 threads=$3 s=$4 out=$5 c0=$6 c1=$7 p0=$8 p1=$9 t_exec=${10:-}
     local res note="" dcpu="" per10k="" conns="" hs="" n first ccpu c10k="" startup="" done_ns
@@ -712,7 +777,8 @@ record() {
     if [ -z "$res" ]; then
         log "  $s: no result: $(printf '%s' "$out" | tail -n 2 | tr '\n,' '  ')"
         note="no result: $(printf '%s' "$out" | tail -n 1 | tr ',' ';')"
-        echo "$delay,$wl,$threads,$s,$API,,,,,,,,,,,,,,,,$note," >>"$CSV"
+        echo "$delay,$wl,$threads,$s,$API,,,,,,,,,,,,,,,,$note,,$ROW_EXTRA" >>"$CSV"
+        ROW_HWM="" ROW_EXTRA=""
         return 0
     fi
     n=$(kv lookups "$res")
@@ -734,11 +800,12 @@ record() {
         done_ns=$(kv done_realtime_ns "$(printf '%s\n' "$out" | grep '^READY' || true)")
         [ -z "$done_ns" ] || startup=$(((done_ns - t_exec) / 1000))
     fi
-    printf '%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n' \
+    printf '%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n' \
         "$delay" "$wl" "$threads" "$s" "$API" "$n" "$(kv failures "$res")" "$(kv seconds "$res")" \
         "$(kv lps "$res")" "$(kv p50_us "$res")" "$(kv p90_us "$res")" "$(kv p99_us "$res")" \
-        "$(kv max_us "$res")" "$(kv mean_us "$res")" "$dcpu" "$per10k" "$c10k" "$conns" "$hs" "" \
-        "$note" "$startup" >>"$CSV"
+        "$(kv max_us "$res")" "$(kv mean_us "$res")" "$dcpu" "$per10k" "$c10k" "$conns" "$hs" "$ROW_HWM" \
+        "$note" "$startup" "$ROW_EXTRA" >>"$CSV"
+    ROW_HWM="" ROW_EXTRA=""
     log "  $(printf '%s\n' "$out" | head -n 1)${startup:+; exec to answer $((startup / 1000)) ms}"
 }
 
@@ -821,21 +888,37 @@ for s in $STACKS; do
     esac
 done
 
-# --- the phases: one per delay --------------------------------------------------------
-
-for delay in $DELAYS; do
-    log "=== one-way delay $delay ms (round trip $((2 * delay)) ms)"
+# start_proxies DELAY / stop_proxies: both delay proxies (PROXY_PID, NAGLE_PID).
+start_proxies() {
     rm -f "$W/proxy.ready"
     start_bg "$W/proxy.log" "$PROXY" -l "$PROXY_ADDR:853" -u "$UPSTREAM_ADDR:53" \
-        -c "$W/server.pem" -k "$W/server.key" -d "$delay" -r "$W/proxy.ready"
+        -c "$W/server.pem" -k "$W/server.key" -d "$1" -r "$W/proxy.ready"
     PROXY_PID=$LAST_PID
     wait_until "$PROXY_PID" delay-proxy test -e "$W/proxy.ready" || die "delay-proxy did not start"
     rm -f "$W/proxy-nagle.ready"
     start_bg "$W/proxy-nagle.log" "$PROXY" -l "$NAGLE_ADDR:853" -u "$UPSTREAM_ADDR:53" \
-        -c "$W/server.pem" -k "$W/server.key" -d "$delay" -N -r "$W/proxy-nagle.ready"
+        -c "$W/server.pem" -k "$W/server.key" -d "$1" -N -r "$W/proxy-nagle.ready"
     NAGLE_PID=$LAST_PID
     wait_until "$NAGLE_PID" "delay-proxy -N" test -e "$W/proxy-nagle.ready" ||
         die "delay-proxy -N did not start"
+}
+
+stop_proxies() {
+    stop_pid "$PROXY_PID"
+    forget_pid "$PROXY_PID"
+    stop_pid "$NAGLE_PID"
+    forget_pid "$NAGLE_PID"
+    tail -n 1 "$W/proxy.log" >&2
+}
+
+has_phase() { case " $PHASES " in *" $1 "*) return 0 ;; esac; return 1; }
+
+# --- the phases: one per delay --------------------------------------------------------
+
+has_phase delays || DELAYS=""
+for delay in $DELAYS; do
+    log "=== one-way delay $delay ms (round trip $((2 * delay)) ms)"
+    start_proxies "$delay"
     if [ "$delay" = 0 ]; then
         # The upstream path's own cost, from a DoT client: a warm query.
         kdig @"$PROXY_ADDR" -p 853 +tls-ca="$W/ca.pem" +tls-hostname="$AUTH_NAME" +keepopen \
@@ -902,12 +985,199 @@ for delay in $DELAYS; do
         [ -z "$hwm" ] || echo "$delay,rss,,$s,,,,,,,,,,,,,,,,$hwm,," >>"$CSV"
         stack_stop "$s"
     done
-    stop_pid "$PROXY_PID"
-    forget_pid "$PROXY_PID"
-    stop_pid "$NAGLE_PID"
-    forget_pid "$NAGLE_PID"
-    tail -n 1 "$W/proxy.log" >&2
+    stop_proxies
 done
+
+# --- scale (issue 15): many clients at once, and a big cache ---------------------------
+
+# ctl_stats STACK: dot-helperctl stats of a dot stack's daemon (key=value lines).
+ctl_stats() { "$CTL" -c "$W/$1.conf" stats 2>/dev/null || true; }
+# stat_of KEY STATS: one value.
+stat_of() { printf '%s\n' "$2" | sed -n "s/^$1=//p" | head -n 1; }
+# stat_delta KEY BEFORE AFTER: AFTER's value minus BEFORE's ("" if either is missing).
+stat_delta() {
+    local a b
+    a=$(stat_of "$1" "$2")
+    b=$(stat_of "$1" "$3")
+    [ -z "$a" ] || [ -z "$b" ] || echo $((b - a))
+}
+# machine_busy: the machine's busy and total CPU time so far (clock ticks,
+# all CPUs), from /proc/stat.
+machine_busy() { awk '/^cpu / { t = 0; for (i = 2; i <= NF; i++) t += $i; print t - $5 - $6, t }' /proc/stat; }
+vmrss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || true; }
+
+# The other client of the clients phase runs as another user: the daemon
+# counts and queues per user.
+OTHER_USER=()
+if command -v setpriv >/dev/null 2>&1 && id nobody >/dev/null 2>&1; then
+    OTHER_USER=(setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups)
+fi
+
+phase_clients() {
+    local delay=$CLIENTS_DELAY s out lg_pid c0 c1 p0 p1 st0 st1 other_d k v extra x0 x1
+    local stacks=""
+    for s in dot dot-nomap unbound stubby resolved; do
+        case " $STACKS " in *" $s "*) stacks="$stacks $s" ;; esac
+    done
+    [ -n "$stacks" ] || return 0
+    log "=== $CLIENTS clients at once, one-way delay $delay ms"
+    # A socket per client thread, in the client and in the daemon.
+    ulimit -n 8192 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+    # The other client (nobody) must reach the daemons' sockets in $W.
+    chmod 0711 "$W"
+    # The other client measures while the load runs: a second less.
+    other_d=$(awk -v d="$CLIENTS_DURATION" 'BEGIN { x = d - 1; print (x < 0.5 ? 0.5 : x) }')
+    start_proxies "$delay"
+    for s in $stacks; do
+        [ -z "${REASON[$s]:-}" ] || continue
+        stack_stop "$s"
+        stack_start "$s" || {
+            log "$s: cannot run: ${REASON[$s]}"
+            stack_stop "$s"
+            continue
+        }
+        via "$s" "$LOADGEN" -a "$API" -n 8 -W 0 -N c1.test >/dev/null 2>&1 || true
+        # The other client alone, then beside the load.
+        out=$(via "$s" "${OTHER_USER[@]}" "$LOADGEN" -a "$API" -t 1 -l "$s" -d "$other_d" -W 2 \
+            -N c1.test 2>&1) || true
+        ROW_EXTRA="user=${OTHER_USER[*]:+nobody}"
+        record "$delay" clients-other-alone 1 "$s" "$out" "" "" "" ""
+        rm -f "$W/clients.go" "$W/clients.out"
+        st0=$(ctl_stats "$s")
+        p0=$(proxy_counters "$s")
+        start_bg "$W/clients.out" via "$s" "$LOADGEN" -a "$API" -t "$CLIENTS" -l "$s" \
+            -d "$CLIENTS_DURATION" -W 1 -G "$W/clients.go" -p "k$delay-$s-%t-%i.wild.test"
+        lg_pid=$LAST_PID
+        if ! wait_until "$lg_pid" "$CLIENTS client threads" test -e "$W/clients.go"; then
+            wait "$lg_pid" || true
+            forget_pid "$lg_pid"
+            record "$delay" clients "$CLIENTS" "$s" "$(cat "$W/clients.out")" "" "" "" ""
+            stack_stop "$s"
+            continue
+        fi
+        c0=$(stack_cpu_us "$s")
+        x0="$(cpu_us "$PROXY_PID") $(cpu_us "$UPSTREAM_PID") $(machine_busy)"
+        out=$(via "$s" "${OTHER_USER[@]}" "$LOADGEN" -a "$API" -t 1 -l "$s" -d "$other_d" -W 0 \
+            -N c1.test 2>&1) || true
+        ROW_EXTRA="user=${OTHER_USER[*]:+nobody}"
+        record "$delay" clients-other-load 1 "$s" "$out" "" "" "" ""
+        wait "$lg_pid" || true
+        forget_pid "$lg_pid"
+        c1=$(stack_cpu_us "$s")
+        x1="$(cpu_us "$PROXY_PID") $(cpu_us "$UPSTREAM_PID") $(machine_busy)"
+        p1=$(proxy_counters "$s")
+        st1=$(ctl_stats "$s")
+        # Where the machine's CPU went: the proxy, the upstream, all CPUs busy.
+        # shellcheck disable=SC2086
+        extra=$(echo $x0 $x1 | awk -v hz="$(getconf CLK_TCK)" '{
+            printf "proxy_cpu_us=%d;upstream_cpu_us=%d;machine_busy_pct=%.0f;machine_cpu_us=%d",
+                $5 - $1, $6 - $2, ($8 - $4 > 0 ? 100 * ($7 - $3) / ($8 - $4) : 0), ($7 - $3) * 1000000 / hz }')
+        for k in pool.waited clients.queued_lookups clients.shed_per_user clients.shed_full \
+            clients.evicted clients.timed_out loop.over_1ms loop.over_10ms pool.failures; do
+            v=$(stat_delta "$k" "$st0" "$st1")
+            [ -z "$v" ] || extra="$extra;$k=$v"
+        done
+        v=$(stat_of loop.longest_us "$st1")
+        [ -z "$v" ] || extra="$extra;loop.longest_us=$v"
+        ROW_EXTRA=${extra#;}
+        ROW_HWM=$(stack_vmhwm_kb "$s")
+        record "$delay" clients "$CLIENTS" "$s" "$(cat "$W/clients.out")" "$c0" "$c1" "$p0" "$p1"
+        stack_stop "$s"
+    done
+    stop_proxies
+}
+
+# cache_fill STACK FROM TO: look up the names b<FROM>..b<TO - 1>.wild.test,
+# each once, 64 threads, getaddrinfo AF_INET (one answer, one address each).
+cache_fill() {
+    local s=$1 from=$2 to=$3 out pid=${DPID[$1]} c0 c1 st
+    c0=$(stack_cpu_us "$s")
+    out=$(via "$s" "$LOADGEN" -a gai4 -t 64 -l "$s" -W 0 -n $((to - from)) -o "$from" \
+        -p "b%g.wild.test" 2>&1) || true
+    c1=$(stack_cpu_us "$s")
+    st=$(ctl_stats "$s")
+    ROW_EXTRA="size=$to;entries=$(stat_of cache.entries "$st");rss_kb=$(vmrss_kb "$pid");loop.longest_us=$(stat_of loop.longest_us "$st");loop.over_1ms=$(stat_of loop.over_1ms "$st")"
+    API=gai4 record 0 cache-fill 64 "$s" "$out" "$c0" "$c1" "" ""
+}
+
+# cache_churn STACK: cache.entries down to the largest size (a full cache),
+# then new names with a TTL of 1 s for CHURN seconds: the LRU evicts and
+# entries expire. The loop's counters around the reload and the churn.
+cache_churn() {
+    local s=$1 st0 st1 st2 out c0 c1 k v extra pid=${DPID[$1]}
+    st0=$(ctl_stats "$s")
+    {
+        cat "$W/$s.base"
+        printf 'cache = { entries = %d; shared_map = false; };\n' "$CACHE_MAX"
+    } >"$W/$s.conf"
+    "$CTL" -c "$W/$s.conf" reload >>"$W/$s.log" 2>&1 || log "$s: reload failed"
+    st1=$(ctl_stats "$s")
+    c0=$(stack_cpu_us "$s")
+    out=$(via "$s" "$LOADGEN" -a gai4 -t 16 -i 4000 -l "$s" -W 0 -d "$CHURN" \
+        -p "n%g.churn.test" 2>&1) || true
+    c1=$(stack_cpu_us "$s")
+    st2=$(ctl_stats "$s")
+    extra="size=$CACHE_MAX;entries_before=$(stat_of cache.entries "$st1");entries=$(stat_of cache.entries "$st2")"
+    extra="$extra;rss_kb=$(vmrss_kb "$pid");reload_entries_before=$(stat_of cache.entries "$st0")"
+    for k in loop.over_1ms loop.over_10ms loop.iterations loop.busy_us; do
+        extra="$extra;$k=$(stat_delta "$k" "$st1" "$st2");reload_$k=$(stat_delta "$k" "$st0" "$st1")"
+    done
+    k=loop.longest_us
+    extra="$extra;${k}_before_reload=$(stat_of $k "$st0");${k}_before=$(stat_of $k "$st1");$k=$(stat_of $k "$st2")"
+    ROW_EXTRA=$extra
+    API=gai4 record 0 cache-churn 16 "$s" "$out" "$c0" "$c1" "" ""
+}
+
+phase_cache() {
+    local s n filled rss0 t out max c0 c1 first
+    case " $STACKS " in *" dot "*) ;; *) return 0 ;; esac
+    log "=== a big cache: $CACHE_SIZES entries (nss-dot, 0 ms)"
+    start_proxies 0
+    for s in dot-big dot-bigmap; do
+        max=$CACHE_MAX
+        [ "$s" = dot-big ] || max=$CACHE_MAP_MAX
+        stack_stop "$s"
+        stack_start "$s" || {
+            log "$s: cannot run: ${REASON[$s]}"
+            stack_stop "$s"
+            continue
+        }
+        rss0=$(vmrss_kb "${DPID[$s]}")
+        echo "0,cache-rss0,,$s,gai4,,,,,,,,,,,,,,,$rss0,,," >>"$CSV"
+        filled=0
+        first=${CACHE_SIZES%% *}
+        for n in $CACHE_SIZES; do
+            [ "$n" -le "$max" ] || continue
+            cache_fill "$s" "$filled" "$n"
+            filled=$n
+            for t in 1 8; do
+                # A control at the same moment: names picked among the
+                # first size's only (in this same cache), so that drift of
+                # the shared machine between sizes can be told apart.
+                if [ "$n" != "$first" ]; then
+                    ROW_EXTRA="size=$n"
+                    out=$(via "$s" "$LOADGEN" -a gai4 -t "$t" -l "$s" -d "$CACHE_DURATION" -W 2 \
+                        -p "b%r.wild.test" -r "$first" 2>&1) || true
+                    API=gai4 record 0 cache-hot "$t" "$s" "$out" "" "" "" ""
+                fi
+                ROW_EXTRA="size=$n"
+                c0=$(stack_cpu_us "$s")
+                out=$(via "$s" "$LOADGEN" -a gai4 -t "$t" -l "$s" -d "$CACHE_DURATION" -W 2 \
+                    -p "b%r.wild.test" -r "$n" 2>&1) || true
+                c1=$(stack_cpu_us "$s")
+                API=gai4 record 0 cache-hit "$t" "$s" "$out" "$c0" "$c1" "" ""
+            done
+        done
+        [ "$s" != dot-big ] || cache_churn "$s"
+        stack_stop "$s"
+    done
+    stop_proxies
+}
+
+if [ -z "$DEBUG_CMD" ]; then
+    ! has_phase clients || phase_clients
+    ! has_phase cache || phase_cache
+fi
 
 for s in $STACKS; do
     [ -z "${REASON[$s]:-}" ] || echo ",unavailable,,$s,,,,,,,,,,,,,,,,,${REASON[$s]//,/;}," >>"$CSV"
