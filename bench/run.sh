@@ -36,9 +36,11 @@
 #
 #   clients   CLIENTS (1024) client threads, each looking up a new name, for
 #             CLIENTS_DURATION seconds at CLIENTS_DELAY (10) ms, against nss-dot
-#             (map on and off) and the DoT alternatives that are installed; at
-#             the same time another client (1 thread, a cached name, as the
-#             user nobody) is measured, and measured again alone before.
+#             (map on and off) and the DoT alternatives that are installed,
+#             twice: each thread back to back (the machine saturated), then
+#             each once per CLIENTS_PACE_US (paced); during each, another
+#             client (1 thread, a cached name, as the user nobody) is
+#             measured, and measured again alone before.
 #   cache     nss-dot alone (0 ms): a daemon with room for a million answers
 #             (shared_map = false: every lookup asks its cache over the socket)
 #             filled through real lookups (getaddrinfo AF_INET, one address per
@@ -95,6 +97,10 @@ PHASES="delays clients cache"
 CLIENTS=1024
 CLIENTS_DELAY=10
 CLIENTS_DURATION=5
+# The paced load: each of the CLIENTS threads asks once per this many µs
+# (1024 threads: 4,096 lookups/s, well under what this kind of machine can
+# do in all), so that p99 shows the daemon's queues, not a saturated CPU.
+CLIENTS_PACE_US=250000
 CACHE_SIZES="1000 10000 100000 1000000"
 CACHE_MAP_MAX=100000
 CACHE_DURATION=2
@@ -1014,7 +1020,7 @@ if command -v setpriv >/dev/null 2>&1 && id nobody >/dev/null 2>&1; then
 fi
 
 phase_clients() {
-    local delay=$CLIENTS_DELAY s out lg_pid c0 c1 p0 p1 st0 st1 other_d k v extra x0 x1
+    local delay=$CLIENTS_DELAY s out other_d
     local stacks=""
     for s in dot dot-nomap unbound stubby resolved; do
         case " $STACKS " in *" $s "*) stacks="$stacks $s" ;; esac
@@ -1042,49 +1048,60 @@ phase_clients() {
             -N c1.test 2>&1) || true
         ROW_EXTRA="user=${OTHER_USER[*]:+nobody}"
         record "$delay" clients-other-alone 1 "$s" "$out" "" "" "" ""
-        rm -f "$W/clients.go" "$W/clients.out"
-        st0=$(ctl_stats "$s")
-        p0=$(proxy_counters "$s")
-        start_bg "$W/clients.out" via "$s" "$LOADGEN" -a "$API" -t "$CLIENTS" -l "$s" \
-            -d "$CLIENTS_DURATION" -W 1 -G "$W/clients.go" -p "k$delay-$s-%t-%i.wild.test"
-        lg_pid=$LAST_PID
-        if ! wait_until "$lg_pid" "$CLIENTS client threads" test -e "$W/clients.go"; then
-            wait "$lg_pid" || true
-            forget_pid "$lg_pid"
-            record "$delay" clients "$CLIENTS" "$s" "$(cat "$W/clients.out")" "" "" "" ""
-            stack_stop "$s"
-            continue
-        fi
-        c0=$(stack_cpu_us "$s")
-        x0="$(cpu_us "$PROXY_PID") $(cpu_us "$UPSTREAM_PID") $(machine_busy)"
-        out=$(via "$s" "${OTHER_USER[@]}" "$LOADGEN" -a "$API" -t 1 -l "$s" -d "$other_d" -W 0 \
-            -N c1.test 2>&1) || true
-        ROW_EXTRA="user=${OTHER_USER[*]:+nobody}"
-        record "$delay" clients-other-load 1 "$s" "$out" "" "" "" ""
-        wait "$lg_pid" || true
-        forget_pid "$lg_pid"
-        c1=$(stack_cpu_us "$s")
-        x1="$(cpu_us "$PROXY_PID") $(cpu_us "$UPSTREAM_PID") $(machine_busy)"
-        p1=$(proxy_counters "$s")
-        st1=$(ctl_stats "$s")
-        # Where the machine's CPU went: the proxy, the upstream, all CPUs busy.
-        # shellcheck disable=SC2086
-        extra=$(echo $x0 $x1 | awk -v hz="$(getconf CLK_TCK)" '{
-            printf "proxy_cpu_us=%d;upstream_cpu_us=%d;machine_busy_pct=%.0f;machine_cpu_us=%d",
-                $5 - $1, $6 - $2, ($8 - $4 > 0 ? 100 * ($7 - $3) / ($8 - $4) : 0), ($7 - $3) * 1000000 / hz }')
-        for k in pool.waited clients.queued_lookups clients.shed_per_user clients.shed_full \
-            clients.evicted clients.timed_out loop.over_1ms loop.over_10ms pool.failures; do
-            v=$(stat_delta "$k" "$st0" "$st1")
-            [ -z "$v" ] || extra="$extra;$k=$v"
-        done
-        v=$(stat_of loop.longest_us "$st1")
-        [ -z "$v" ] || extra="$extra;loop.longest_us=$v"
-        ROW_EXTRA=${extra#;}
-        ROW_HWM=$(stack_vmhwm_kb "$s")
-        record "$delay" clients "$CLIENTS" "$s" "$(cat "$W/clients.out")" "$c0" "$c1" "$p0" "$p1"
+        clients_load "$s" clients "k$delay-$s" && clients_load "$s" clients-paced "p$delay-$s" \
+            -i "$CLIENTS_PACE_US"
         stack_stop "$s"
     done
     stop_proxies
+}
+
+# clients_load STACK WL PREFIX [LOADGEN OPTIONS...]: the CLIENTS threads of
+# one load (workload WL, names PREFIX-...), with the other client measured
+# beside it (WL-other-load); false when the load did not start.
+clients_load() {
+    local s=$1 wl=$2 prefix=$3 delay=$CLIENTS_DELAY out lg_pid c0 c1 p0 p1 st0 st1 k v extra x0 x1
+    local other_d
+    shift 3
+    other_d=$(awk -v d="$CLIENTS_DURATION" 'BEGIN { x = d - 1; print (x < 0.5 ? 0.5 : x) }')
+    rm -f "$W/clients.go" "$W/clients.out"
+    st0=$(ctl_stats "$s")
+    p0=$(proxy_counters "$s")
+    start_bg "$W/clients.out" via "$s" "$LOADGEN" -a "$API" -t "$CLIENTS" -l "$s" \
+        -d "$CLIENTS_DURATION" -W 1 -G "$W/clients.go" -p "$prefix-%t-%i.wild.test" "$@"
+    lg_pid=$LAST_PID
+    if ! wait_until "$lg_pid" "$CLIENTS client threads" test -e "$W/clients.go"; then
+        wait "$lg_pid" || true
+        forget_pid "$lg_pid"
+        record "$delay" "$wl" "$CLIENTS" "$s" "$(cat "$W/clients.out")" "" "" "" ""
+        return 1
+    fi
+    c0=$(stack_cpu_us "$s")
+    x0="$(cpu_us "$PROXY_PID") $(cpu_us "$UPSTREAM_PID") $(machine_busy)"
+    out=$(via "$s" "${OTHER_USER[@]}" "$LOADGEN" -a "$API" -t 1 -l "$s" -d "$other_d" -W 0 \
+        -N c1.test 2>&1) || true
+    ROW_EXTRA="user=${OTHER_USER[*]:+nobody}"
+    record "$delay" "$wl-other-load" 1 "$s" "$out" "" "" "" ""
+    wait "$lg_pid" || true
+    forget_pid "$lg_pid"
+    c1=$(stack_cpu_us "$s")
+    x1="$(cpu_us "$PROXY_PID") $(cpu_us "$UPSTREAM_PID") $(machine_busy)"
+    p1=$(proxy_counters "$s")
+    st1=$(ctl_stats "$s")
+    # Where the machine's CPU went: the proxy, the upstream, all CPUs busy.
+    # shellcheck disable=SC2086
+    extra=$(echo $x0 $x1 | awk -v hz="$(getconf CLK_TCK)" '{
+        printf "proxy_cpu_us=%d;upstream_cpu_us=%d;machine_busy_pct=%.0f;machine_cpu_us=%d",
+            $5 - $1, $6 - $2, ($8 - $4 > 0 ? 100 * ($7 - $3) / ($8 - $4) : 0), ($7 - $3) * 1000000 / hz }')
+    for k in pool.waited clients.queued_lookups clients.shed_per_user clients.shed_full \
+        clients.evicted clients.timed_out loop.over_1ms loop.over_10ms pool.failures; do
+        v=$(stat_delta "$k" "$st0" "$st1")
+        [ -z "$v" ] || extra="$extra;$k=$v"
+    done
+    v=$(stat_of loop.longest_us "$st1")
+    [ -z "$v" ] || extra="$extra;loop.longest_us=$v"
+    ROW_EXTRA=${extra#;}
+    ROW_HWM=$(stack_vmhwm_kb "$s")
+    record "$delay" "$wl" "$CLIENTS" "$s" "$(cat "$W/clients.out")" "$c0" "$c1" "$p0" "$p1"
 }
 
 # cache_fill STACK FROM TO: look up the names b<FROM>..b<TO - 1>.wild.test,
