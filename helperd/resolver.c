@@ -503,6 +503,23 @@ static void fetch_on_answer(void *userdata, int error, const struct dns_msg *m) 
         fetch_free(f);
 }
 
+/* Another user joins f, which waits in its owner's queue: when the newcomer
+ * has a slot free, the fetch becomes the newcomer's and starts now, so that
+ * nobody waits behind another user's queue (the first owner gets its place
+ * back). */
+static void fetch_take_over(struct resolver *r, struct fetch *f, uid_t uid) {
+    struct user_use *o = users_get(r->owners, uid);
+    if (!o || o == f->owner || o->lookups >= r->cfg->clients.lookups_per_user) {
+        users_release(r->owners, o);
+        return;
+    }
+    struct user_use *old = f->owner;
+    owner_unqueue(f);
+    users_release(r->owners, old);
+    f->owner = o;
+    o->lookups++;
+}
+
 /* Joins the fetch for the sub's question, starting one when none is in
  * flight. s NULL: a background refresh nobody waits for. */
 static void fetch_join(struct resolver *r, const uint8_t *name, uint16_t qtype, struct sub *s) {
@@ -515,6 +532,8 @@ static void fetch_join(struct resolver *r, const uint8_t *name, uint16_t qtype, 
         if (!s)
             return;
         r->stats.coalesced++;
+        if (f->queued)
+            fetch_take_over(r, f, s->job->owner);
     } else {
         /* A new upstream query is charged to the user who asks first; one
          * user's queries in flight are capped so that a flood of new names
@@ -590,8 +609,13 @@ static void owners_serve(struct loop_timer *t) {
             struct fetch *f = o->queue_head;
             owner_unqueue(f);
             o->lookups++;
-            /* A queued fetch has waiters: the last one leaving frees it. */
-            fetch_start(r, f, f->waiters->job->deadline);
+            /* A queued fetch has waiters (the last one leaving frees it):
+             * it may take as long as the one that may wait longest. */
+            int64_t deadline = INT64_MIN;
+            for (struct sub *w = f->waiters; w; w = w->fnext)
+                if (w->job->deadline > deadline)
+                    deadline = w->job->deadline;
+            fetch_start(r, f, deadline);
         }
         o->listed = false;
         users_release(r->owners, o);

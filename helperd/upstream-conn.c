@@ -26,7 +26,7 @@
 
 static void conn_on_io(struct loop_io *io, uint32_t revents);
 static void conn_on_timer(struct loop_timer *t);
-static bool conn_read(struct conn *c);
+static bool conn_read(struct conn *c, bool drain);
 
 /* How long an idle connection is kept: our limit, or sooner when the server
  * asked (keepalive) or has shown that it closes idle connections sooner. */
@@ -299,7 +299,7 @@ static void conn_on_timer(struct loop_timer *t) {
     struct conn *c = CONN_OF_TIMER(t);
     if (c->write_failed) {
         /* What the server sent before it went first (conn_flush). */
-        if (conn_read(c))
+        if (conn_read(c, true))
             conn_fail(c, conn_error(c), false);
         return;
     }
@@ -538,8 +538,9 @@ static void conn_ack_now(struct conn *c) {
  * It stops once a read has left nothing behind in the TLS layer (or, plain,
  * took less than there was room for) rather than at a read that fails with
  * EAGAIN: the loop's epoll is level-triggered, so what arrives meanwhile
- * wakes it again, and the usual wakeup, one answer, costs one read. */
-static bool conn_read(struct conn *c) {
+ * wakes it again, and the usual wakeup, one answer, costs one read. drain:
+ * read until EAGAIN all the same (a connection about to be failed). */
+static bool conn_read(struct conn *c, bool drain) {
     for (;;) {
         size_t n = 0, room = sizeof(c->rbuf) - c->rlen;
         enum tls_io r = conn_io_read(c, c->rbuf + c->rlen, room, &n);
@@ -570,7 +571,7 @@ static bool conn_read(struct conn *c) {
             memmove(c->rbuf, c->rbuf + 2 + mlen, c->rlen - 2 - mlen);
             c->rlen -= 2 + mlen;
         }
-        if (c->tls ? !tls_pending(c->tls) : n < room)
+        if (!drain && (c->tls ? !tls_pending(c->tls) : n < room))
             return true;
     }
 }
@@ -674,7 +675,7 @@ static void conn_on_io(struct loop_io *io, uint32_t revents) {
         conn_ready(c);
         return;
     }
-    if ((revents & (EPOLLIN | EPOLLHUP | EPOLLERR)) && !conn_read(c))
+    if ((revents & (EPOLLIN | EPOLLHUP | EPOLLERR)) && !conn_read(c, false))
         return;
     if ((revents & EPOLLIN) && (c->n_queries > 0 || !c->answered))
         conn_ack_now(c);

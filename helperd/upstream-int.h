@@ -124,8 +124,9 @@ struct upstream_query {
     bool moving_resend;
     bool got_servfail;            /* some upstream answered SERVFAIL, REFUSED or the like */
     struct upstream_query *rnext; /* while moving off a failed connection */
-    /* In the pool's wait queue (every connection it may use is full). */
-    bool waiting;
+    /* In the pool's wait queue (every connection it may use is full);
+     * has waited at all (counted once). */
+    bool waiting, waited;
     struct upstream_query *wnext, *wprev;
 };
 
@@ -162,8 +163,8 @@ struct upstream_pool {
     /* Queries waiting for room on a connection, oldest first (query_wait). */
     struct upstream_query *wait_head, *wait_tail;
     unsigned n_waiting;
-    bool dispatching;             /* pool_on_dispatch runs: a query waits again at the head */
-    struct loop_timer wait_timer; /* runs pool_on_dispatch once there is room */
+    struct upstream_query *dispatching; /* pool_on_dispatch's query: waits again at the head */
+    struct loop_timer wait_timer;       /* runs pool_on_dispatch once there is room */
     /* Connections with queries to send, flushed together once this loop
      * iteration's events are handled (conn_flush_soon). */
     struct conn *flush_list;

@@ -81,14 +81,16 @@ static void query_unwait(struct upstream_query *q) {
     p->n_waiting--;
 }
 
-/* Queues q (at the tail; at the head while the queue is being served, as it
- * was the oldest) until its deadline. */
+/* Queues q (at the tail; at the head when it is the query pool_on_dispatch
+ * took from there and found no room for) until its deadline. */
 static void query_wait(struct upstream_query *q) {
     struct upstream_pool *p = q->pool;
     q->waiting = true;
     p->n_waiting++;
-    p->stats.waited++;
-    if (p->dispatching) {
+    if (!q->waited)
+        p->stats.waited++;
+    q->waited = true;
+    if (p->dispatching == q) {
         q->wnext = p->wait_head;
         q->wprev = NULL;
         if (p->wait_head)
@@ -110,15 +112,15 @@ static void query_wait(struct upstream_query *q) {
 
 static void pool_on_dispatch(struct loop_timer *t) {
     struct upstream_pool *p = POOL_OF_WAIT_TIMER(t);
-    p->dispatching = true;
     while (p->wait_head) {
         struct upstream_query *q = p->wait_head;
         query_unwait(q);
+        p->dispatching = q;
         query_next_try(q, 0); /* may finish (and free) q */
+        p->dispatching = NULL;
         if (p->wait_head == q)
             break; /* still no room: it waits again, first in line */
     }
-    p->dispatching = false;
 }
 
 /* A query left a connection, or a connection closed: serve the queue from

@@ -39,9 +39,9 @@ e2e_make_ca ca
 e2e_make_cert ca server dns.test
 e2e_start_unbound main 127.0.0.1 server ca
 e2e_write_daemon_config "$d/helperd.conf" --auth-name dns.test --query-ms "$query_ms"
-# One upstream here: the pool holds 2 x 64 queries in flight, so one user's
-# share must stay below that for the limit to protect the others (the
-# default, 256, suits the sample's four upstreams).
+# A small share for A: 48 upstream queries in flight, the rest of A's wait
+# in A's own queue, far below what the pool holds (2 x 1024 with one
+# upstream), so B's queries always find room.
 printf 'clients = { lookups_per_user = 48; };\n' >>"$d/helperd.conf"
 
 # b_lookups LABEL SECONDS: B resolves until SECONDS have passed (at most 200
