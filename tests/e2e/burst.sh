@@ -11,6 +11,11 @@
 #   2. a pool far smaller than the burst (2 connections x max_inflight 4)
 #      and a user share of 16: 256 threads x 2 rounds, every lookup answered
 #      right, and both queues were used (pool.waited, clients.queued_lookups);
+#   4. a query waiting in one user's queue is taken over by another user
+#      who asks the same name with a slot free: against a dot-peer.c that
+#      answers after 1 s (a thread per connection), user A's share (1) is
+#      held by a first name and a second name waits; user B asks the second
+#      name and has it in about 1 s, not 2 (behind A's first);
 #   3. while the first burst runs, another user's lookups of a cached name
 #      are answered (the limit is generous: they share the two CPUs with a
 #      thousand threads; what it catches is a cached lookup that waits for
@@ -118,6 +123,43 @@ else
     e2e_log "FAIL: the queues were not used (user share: '${queued}', pool: '${waited}')"
     n_failed=$((n_failed + 1))
 fi
+e2e_stop_daemon
+
+# --- 4: another user takes over a waiting query ------------------------------------
+e2e_build_helper dot-peer
+rm -f "$d/slow.ready"
+"$d/dot-peer" --listen 127.0.0.23 --port 853 --log "$d/slow.log" --ready "$d/slow.ready" \
+    --cert "$d/server.pem" --key "$d/server.key" --answer 192.0.2.23 --delay 1000 \
+    2>>"$d/slow.err" &
+E2E_PIDS="$E2E_PIDS $!"
+e2e_wait_for 50 "dot-peer slow" test -e "$d/slow.ready" || e2e_hard "dot-peer did not start"
+e2e_write_daemon_config "$d/share.conf" --address 127.0.0.23 --auth-name dns.test --query-ms 4000
+printf 'clients = { lookups_per_user = 1; };\n' >>"$d/share.conf"
+e2e_start_daemon "$d/share.conf"
+e2e_via dot getent ahostsv4 first.test >"$d/first.out" 2>&1 &
+first=$!
+e2e_wait_for 50 "A's first query at the peer" sh -c "[ \$(grep -c '^query' '$d/slow.log') -ge 1 ]" ||
+    e2e_hard "A's first query never reached the peer"
+e2e_via dot getent ahostsv4 second.test >"$d/second.out" 2>&1 &
+second=$!
+one_queued() { [ "$(stat_of queued_lookups)" = 1 ]; }
+e2e_wait_for 30 "A's second query to wait" one_queued ||
+    e2e_hard "A's second query did not wait for A's share"
+t0=$(e2e_now_ms)
+got=$(e2e_via dot setpriv --reuid=nobody --regid="$nogroup" --clear-groups getent ahostsv4 second.test |
+    awk 'NR == 1 {print $1}')
+ms=$(($(e2e_now_ms) - t0))
+limit=1500
+[ "${SANITIZERS:-no}" != yes ] || limit=1800
+if [ "$got" = 192.0.2.23 ] && [ "$ms" -lt "$limit" ]; then
+    e2e_log "ok: B had the name waiting in A's queue in $ms ms (the peer answers after 1000 ms)"
+else
+    e2e_log "FAIL: B: got '$got' in $ms ms for a name waiting in A's queue (limit $limit ms)"
+    n_failed=$((n_failed + 1))
+fi
+for p in "$first" "$second"; do
+    wait "$p" || { e2e_log "FAIL: one of A's lookups failed"; n_failed=$((n_failed + 1)); }
+done
 e2e_stop_daemon
 
 e2e_log "$n_failed failed"
