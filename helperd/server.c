@@ -30,7 +30,8 @@
 /* A client waiting for the upstreams is watched for a hang-up only once its
  * lookup has taken this long: most are answered sooner, and watching costs
  * two epoll_ctl() calls per lookup (in, and out at the close). */
-#define HANGUP_WATCH_MS 50
+#define HANGUP_WATCH_MS  50
+#define ACCEPT_BATCH_MAX 64
 
 struct client {
     struct server *srv;
@@ -56,7 +57,8 @@ struct server {
     struct loop_timer pause_timer;
     struct client *clients;
     unsigned n_clients;
-    unsigned max_clients; /* clients.max, bounded by RLIMIT_NOFILE */
+    unsigned max_clients;  /* clients.max, bounded by RLIMIT_NOFILE */
+    unsigned accept_batch; /* accepts per wakeup (on_accept); 0: 1 */
     struct users *users;
     struct server_stats stats;
 };
@@ -357,12 +359,25 @@ static void resume_accept(struct loop_timer *t) {
     loop_io_mod(s->loop, &s->listen_io, EPOLLIN);
 }
 
+/* Accepts up to accept_batch clients per wakeup, and learns the batch from
+ * what the last one found: a quiet socket (one client per wakeup) gets one
+ * accept4() and no second one that fails with EAGAIN; a busy one doubles
+ * the batch, up to ACCEPT_BATCH_MAX, as long as every accept found a
+ * client. The epoll set is level-triggered: clients left waiting wake the
+ * loop again. */
 static void on_accept(struct loop_io *io, uint32_t revents) {
     struct server *s = SERVER_OF_IO(io);
     (void)revents;
-    for (int i = 0; i < 64; i++) {
+    unsigned batch = s->accept_batch ? s->accept_batch : 1;
+    for (unsigned i = 0;; i++) {
+        if (i == batch) {
+            s->accept_batch = batch * 2 < ACCEPT_BATCH_MAX ? batch * 2 : ACCEPT_BATCH_MAX;
+            return;
+        }
         int fd = accept4(io->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                s->accept_batch = i > 0 ? i : 1;
             if (errno == EINTR || errno == ECONNABORTED)
                 continue;
             if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
