@@ -189,12 +189,16 @@ static void on_resolved(void *userdata, const uint8_t *frame, size_t len) {
 }
 
 /* Its lookup runs: watch for a hang-up, with the backstop deadline. */
+/* A client watched already (its request came in parts) stays watched for
+ * input too: a hang-up shows as RDHUP first, and more input than the one
+ * request is garbage that closes it (client_read), as before the request. */
 static void client_watch_lookup(struct client *c) {
     struct server *s = c->srv;
     c->watch_later = false;
     loop_timer_at(s->loop, &c->timer,
                   loop_now(s->loop) + s->cfg->timeouts.query_ms + LOOKUP_SLACK_MS, client_on_timer);
-    client_watch(c, EPOLLRDHUP);
+    if (!c->watched)
+        client_watch(c, EPOLLRDHUP);
 }
 
 static void client_got_request(struct client *c, uint8_t op) {
