@@ -720,14 +720,16 @@ stack_cpu_us() {
     fi
 }
 
-vmhwm_kb() {
+# status_kb PID FIELD: a kB field of /proc/PID/status (VmHWM, VmRSS), "" if none.
+status_kb() {
     local pid=$1
     if [ -z "$pid" ] || [ ! -r "/proc/$pid/status" ]; then
         echo ""
         return
     fi
-    awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status"
+    awk -v f="$2:" '$1 == f { print $2 }' "/proc/$pid/status" 2>/dev/null || true
 }
+vmhwm_kb() { status_kb "$1" VmHWM; }
 
 # stack_vmhwm_kb STACK: vmhwm_kb of the stack's daemons, added up.
 stack_vmhwm_kb() {
@@ -1010,7 +1012,7 @@ stat_delta() {
 # machine_busy: the machine's busy and total CPU time so far (clock ticks,
 # all CPUs), from /proc/stat.
 machine_busy() { awk '/^cpu / { t = 0; for (i = 2; i <= NF; i++) t += $i; print t - $5 - $6, t }' /proc/stat; }
-vmrss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || true; }
+vmrss_kb() { status_kb "$1" VmRSS; }
 
 # The other client of the clients phase runs as another user: the daemon
 # counts and queues per user.
@@ -1020,7 +1022,7 @@ if command -v setpriv >/dev/null 2>&1 && id nobody >/dev/null 2>&1; then
 fi
 
 phase_clients() {
-    local delay=$CLIENTS_DELAY s out other_d
+    local delay=$CLIENTS_DELAY s out
     local stacks=""
     for s in dot dot-nomap unbound stubby resolved; do
         case " $STACKS " in *" $s "*) stacks="$stacks $s" ;; esac
@@ -1032,7 +1034,7 @@ phase_clients() {
     # The other client (nobody) must reach the daemons' sockets in $W.
     chmod 0711 "$W"
     # The other client measures while the load runs: a second less.
-    other_d=$(awk -v d="$CLIENTS_DURATION" 'BEGIN { x = d - 1; print (x < 0.5 ? 0.5 : x) }')
+    OTHER_D=$(awk -v d="$CLIENTS_DURATION" 'BEGIN { x = d - 1; print (x < 0.5 ? 0.5 : x) }')
     start_proxies "$delay"
     for s in $stacks; do
         [ -z "${REASON[$s]:-}" ] || continue
@@ -1044,7 +1046,7 @@ phase_clients() {
         }
         via "$s" "$LOADGEN" -a "$API" -n 8 -W 0 -N c1.test >/dev/null 2>&1 || true
         # The other client alone, then beside the load.
-        out=$(via "$s" "${OTHER_USER[@]}" "$LOADGEN" -a "$API" -t 1 -l "$s" -d "$other_d" -W 2 \
+        out=$(via "$s" "${OTHER_USER[@]}" "$LOADGEN" -a "$API" -t 1 -l "$s" -d "$OTHER_D" -W 2 \
             -N c1.test 2>&1) || true
         ROW_EXTRA="user=${OTHER_USER[*]:+nobody}"
         record "$delay" clients-other-alone 1 "$s" "$out" "" "" "" ""
@@ -1060,9 +1062,7 @@ phase_clients() {
 # beside it (WL-other-load); false when the load did not start.
 clients_load() {
     local s=$1 wl=$2 prefix=$3 delay=$CLIENTS_DELAY out lg_pid c0 c1 p0 p1 st0 st1 k v extra x0 x1
-    local other_d
     shift 3
-    other_d=$(awk -v d="$CLIENTS_DURATION" 'BEGIN { x = d - 1; print (x < 0.5 ? 0.5 : x) }')
     rm -f "$W/clients.go" "$W/clients.out"
     st0=$(ctl_stats "$s")
     p0=$(proxy_counters "$s")
@@ -1077,7 +1077,7 @@ clients_load() {
     fi
     c0=$(stack_cpu_us "$s")
     x0="$(cpu_us "$PROXY_PID") $(cpu_us "$UPSTREAM_PID") $(machine_busy)"
-    out=$(via "$s" "${OTHER_USER[@]}" "$LOADGEN" -a "$API" -t 1 -l "$s" -d "$other_d" -W 0 \
+    out=$(via "$s" "${OTHER_USER[@]}" "$LOADGEN" -a "$API" -t 1 -l "$s" -d "$OTHER_D" -W 0 \
         -N c1.test 2>&1) || true
     ROW_EXTRA="user=${OTHER_USER[*]:+nobody}"
     record "$delay" "$wl-other-load" 1 "$s" "$out" "" "" "" ""

@@ -209,36 +209,6 @@ void cache_free(struct cache *c) {
     free(c);
 }
 
-static struct cache_entry *find(const struct cache *c, const uint8_t *key, size_t n, uint16_t qtype,
-                                uint32_t h);
-
-size_t cache_flush_name(struct cache *c, const uint8_t *name) {
-    uint8_t key[DNAME_MAX_WIRE];
-    int kn = make_key(name, key);
-    if (kn < 0)
-        return 0;
-    size_t n = (size_t)kn, removed = 0;
-    if (c->n_types <= TYPES_MAX) { /* every type the name can have is known */
-        for (unsigned i = 0; i < c->n_types; i++) {
-            struct cache_entry *e =
-                find(c, key, n, c->types[i], hash_key(c->p.seed, key, n, c->types[i]));
-            if (e) {
-                entry_remove(c, e);
-                removed++;
-            }
-        }
-        return removed;
-    }
-    for (struct cache_entry *e = c->head, *next; e; e = next) {
-        next = e->next;
-        if (e->key_len == n && memcmp(e->key, key, n) == 0) {
-            entry_remove(c, e);
-            removed++;
-        }
-    }
-    return removed;
-}
-
 size_t cache_count(const struct cache *c) {
     return c->count;
 }
@@ -292,6 +262,33 @@ static struct cache_entry *find(const struct cache *c, const uint8_t *key, size_
         if (e->hash == h && e->qtype == qtype && e->key_len == n && memcmp(e->key, key, n) == 0)
             return e;
     return NULL;
+}
+
+size_t cache_flush_name(struct cache *c, const uint8_t *name) {
+    uint8_t key[DNAME_MAX_WIRE];
+    int kn = make_key(name, key);
+    if (kn < 0)
+        return 0;
+    size_t n = (size_t)kn, removed = 0;
+    if (c->n_types <= TYPES_MAX) { /* every type the name can have is known */
+        for (unsigned i = 0; i < c->n_types; i++) {
+            struct cache_entry *e =
+                find(c, key, n, c->types[i], hash_key(c->p.seed, key, n, c->types[i]));
+            if (e) {
+                entry_remove(c, e);
+                removed++;
+            }
+        }
+        return removed;
+    }
+    for (struct cache_entry *e = c->head, *next; e; e = next) {
+        next = e->next;
+        if (e->key_len == n && memcmp(e->key, key, n) == 0) {
+            entry_remove(c, e);
+            removed++;
+        }
+    }
+    return removed;
 }
 
 static int64_t stale_ms(const struct cache *c) {
