@@ -21,6 +21,7 @@ struct deferred {
 struct loop {
     int epfd;
     int64_t now;
+    int64_t now_us; /* the clock read behind now */
     bool quit;
     struct loop_timer **heap; /* 1-based: heap[1] is the earliest */
     size_t heap_len, heap_cap;
@@ -75,6 +76,14 @@ void loop_free(struct loop *l) {
 
 int64_t loop_now(struct loop *l) {
     return l->now;
+}
+
+int64_t loop_now_us(const struct loop *l) {
+    return l->now_us;
+}
+
+uint64_t loop_iteration(const struct loop *l) {
+    return l->stats.iterations;
 }
 
 int loop_io_add(struct loop *l, struct loop_io *io, int fd, uint32_t events,
@@ -231,6 +240,7 @@ int loop_run(struct loop *l) {
     struct epoll_event evs[LOOP_BATCH];
     int64_t end_us = mono_us();
     while (!l->quit) {
+        l->now_us = end_us;
         l->now = end_us / 1000;
         int timeout = -1;
         if (l->heap_len > 0) {
@@ -245,6 +255,7 @@ int loop_run(struct loop *l) {
                 continue;
             return -errno;
         }
+        l->now_us = start_us;
         l->now = start_us / 1000;
         /* After loop_quit() nothing more is dispatched: a shutdown does not
          * accept the client whose event comes later in the same batch. */

@@ -33,6 +33,11 @@ void loop_free(struct loop *l);
 
 /* Monotonic milliseconds, refreshed once per iteration. */
 int64_t loop_now(struct loop *l);
+/* The same clock read, in microseconds. */
+int64_t loop_now_us(const struct loop *l);
+/* Iterations finished so far: the same value within one iteration, one
+ * more in the next. */
+uint64_t loop_iteration(const struct loop *l);
 
 int loop_io_add(struct loop *l, struct loop_io *io, int fd, uint32_t events,
                 void (*cb)(struct loop_io *, uint32_t));

@@ -57,8 +57,9 @@ struct server {
     struct loop_timer pause_timer;
     struct client *clients;
     unsigned n_clients;
-    unsigned max_clients;  /* clients.max, bounded by RLIMIT_NOFILE */
-    unsigned accept_batch; /* accepts per wakeup (on_accept); 0: 1 */
+    unsigned max_clients;    /* clients.max, bounded by RLIMIT_NOFILE */
+    unsigned accept_batch;   /* accepts per wakeup (on_accept); 0: 1 */
+    uint64_t accept_grow_at; /* the iteration after a batch that found a client each time */
     struct users *users;
     struct server_stats stats;
 };
@@ -364,18 +365,21 @@ static void resume_accept(struct loop_timer *t) {
 }
 
 /* Accepts up to accept_batch clients per wakeup, and learns the batch from
- * what the last one found: a quiet socket (one client per wakeup) gets one
- * accept4() and no second one that fails with EAGAIN; a busy one doubles
- * the batch, up to ACCEPT_BATCH_MAX, as long as every accept found a
- * client. The epoll set is level-triggered: clients left waiting wake the
- * loop again. */
+ * what the socket does: a batch that found a client each time and is called
+ * again in the very next iteration (the epoll set is level-triggered: the
+ * socket stayed readable) doubles, up to ACCEPT_BATCH_MAX; one that ends in
+ * EAGAIN shrinks to what it found. A quiet socket, one client per wakeup,
+ * so costs one accept4() and never a second one that fails with EAGAIN. */
 static void on_accept(struct loop_io *io, uint32_t revents) {
     struct server *s = SERVER_OF_IO(io);
     (void)revents;
+    uint64_t now = loop_iteration(s->loop);
     unsigned batch = s->accept_batch ? s->accept_batch : 1;
+    if (s->accept_grow_at == now)
+        batch = s->accept_batch = batch * 2 < ACCEPT_BATCH_MAX ? batch * 2 : ACCEPT_BATCH_MAX;
     for (unsigned i = 0;; i++) {
         if (i == batch) {
-            s->accept_batch = batch * 2 < ACCEPT_BATCH_MAX ? batch * 2 : ACCEPT_BATCH_MAX;
+            s->accept_grow_at = now + 1;
             return;
         }
         int fd = accept4(io->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
