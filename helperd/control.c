@@ -263,6 +263,7 @@ static void add_stats(struct control *ctl, struct ctl_reply_builder *b) {
         U("tls_version", "%s", u.tls_version);
         U("cert_not_after", "%lld", (long long)u.cert_not_after);
         U("pin", "%d", u.pin);
+        U("pairs", "%s", u.pairs);
 #undef U
     }
 }

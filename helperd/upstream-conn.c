@@ -53,6 +53,9 @@ void query_detach(struct upstream_query *q) {
     struct conn *c = q->conn;
     if (!c)
         return;
+    if (q->pair_gen && q->pair_gen == c->pair_gen)
+        c->pair_left = 0; /* left unanswered: no sample from this write */
+    q->pair_gen = 0;
     if (q->cprev)
         q->cprev->cnext = q->cnext;
     else
@@ -283,6 +286,7 @@ static uint16_t conn_new_id(struct conn *c) {
 void conn_attach(struct conn *c, struct upstream_query *q) {
     q->conn = c;
     q->nudged = false;
+    q->pair_gen = 0;
     q->id = conn_new_id(c);
     c->ids[q->id / 8] |= (uint8_t)(1u << (q->id % 8));
     q->cnext = c->queries;
@@ -459,22 +463,59 @@ static void conn_on_nudge(struct loop_timer *t) {
     }
 }
 
-/* An answer came for a question written at sent_at: a question written no
- * later than that and still unanswered gets a nudge after about one answer
- * time, unless one is pending already. */
-static void conn_check_stragglers(struct conn *c, const struct upstream_query *answered) {
+/* Answers came in this read, the latest to a question written at
+ * c->answered_sent_at: a question written no later than that and still
+ * unanswered gets a nudge after about one answer time, unless one is
+ * pending already. Checked once the read is done, so that answers read
+ * together (the A and the AAAA of a lookup) never arm it for each other. */
+static void conn_check_stragglers(struct conn *c) {
+    if (!c->read_answered)
+        return;
+    c->read_answered = false;
     if (loop_timer_armed(&c->nudge_timer))
         return;
     for (struct upstream_query *q = c->queries; q; q = q->cnext) {
-        if (q == answered || !q->written || q->nudged || q->sent_at > answered->sent_at)
+        if (!q->written || q->nudged || q->sent_at > c->answered_sent_at)
             continue;
         int64_t wait = c->up->srtt_ms;
         wait = wait < NUDGE_MIN_MS ? NUDGE_MIN_MS : wait > NUDGE_MAX_MS ? NUDGE_MAX_MS : wait;
-        c->nudge_before = answered->sent_at;
+        c->nudge_before = c->answered_sent_at;
         loop_timer_at(c->pool->loop, &c->nudge_timer, loop_now(c->pool->loop) + wait,
                       conn_on_nudge);
         return;
     }
+}
+
+void conn_follow_pair(struct conn *c, struct upstream_query *q) {
+    uint64_t gen = loop_iteration(c->pool->loop) + 1;
+    if (!c->answered)
+        return;
+    if (c->pair_left == 0) {
+        c->pair_gen = gen;
+        c->pair_n = 0;
+        c->pair_first_us = 0;
+    } else if (c->pair_gen != gen) {
+        return;
+    }
+    q->pair_gen = gen;
+    c->pair_n++;
+    c->pair_left++;
+}
+
+bool conn_pair_open(const struct conn *c) {
+    return c->pair_left == 1 && c->pair_n == 1 && c->pair_gen == loop_iteration(c->pool->loop) + 1;
+}
+
+/* q, followed, is answered: the last of its write gives the sample. */
+static void conn_pair_answered(struct conn *c, struct upstream_query *q) {
+    if (!q->pair_gen || q->pair_gen != c->pair_gen || c->pair_left == 0)
+        return;
+    q->pair_gen = 0;
+    int64_t now = loop_now_us(c->pool->loop);
+    if (!c->pair_first_us)
+        c->pair_first_us = now;
+    if (--c->pair_left == 0 && c->pair_n >= 2)
+        upstream_pair_sample(c->up, now - c->pair_first_us);
 }
 
 static bool rcode_is_failure(uint16_t rcode) {
@@ -506,7 +547,10 @@ static void conn_deliver(struct conn *c, const uint8_t *pkt, size_t len) {
         return;
     }
     c->answered = true;
-    conn_check_stragglers(c, q);
+    conn_pair_answered(c, q);
+    if (!c->read_answered || q->sent_at > c->answered_sent_at)
+        c->answered_sent_at = q->sent_at;
+    c->read_answered = true;
     upstream_answered(c->up, loop_now(c->pool->loop) - q->sent_at,
                       rcode_is_failure(m.rcode) || m.tc);
     log_debug("answer id %u from %s: rcode %u, %zu records", m.id, c->up->cfg->address, m.rcode,
@@ -544,8 +588,10 @@ static bool conn_read(struct conn *c, bool drain) {
     for (;;) {
         size_t n = 0, room = sizeof(c->rbuf) - c->rlen;
         enum tls_io r = conn_io_read(c, c->rbuf + c->rlen, room, &n);
-        if (r == TLS_IO_WANT_READ || r == TLS_IO_WANT_WRITE)
+        if (r == TLS_IO_WANT_READ || r == TLS_IO_WANT_WRITE) {
+            conn_check_stragglers(c);
             return true;
+        }
         if (r == TLS_IO_CLOSED) {
             conn_fail(c, "closed by the server", false);
             return false;
@@ -571,8 +617,10 @@ static bool conn_read(struct conn *c, bool drain) {
             memmove(c->rbuf, c->rbuf + 2 + mlen, c->rlen - 2 - mlen);
             c->rlen -= 2 + mlen;
         }
-        if (!drain && (c->tls ? !tls_pending(c->tls) : n < room))
+        if (!drain && (c->tls ? !tls_pending(c->tls) : n < room)) {
+            conn_check_stragglers(c);
             return true;
+        }
     }
 }
 

@@ -36,6 +36,19 @@
 
 enum conn_state { CONN_CONNECTING, CONN_HANDSHAKE, CONN_READY };
 
+/* Whether the server answers questions written together on one connection
+ * together (upstream.h, "pairs"), learned from the last PAIR_WINDOW such
+ * writes: APART (for good) once PAIR_APART_LEARNING of them came apart
+ * while learning, or PAIR_APART_TOGETHER once together; TOGETHER once
+ * PAIR_WINDOW came with at most one apart. Apart: the last answer came
+ * PAIR_APART_MIN_US or half a smoothed answer time, whichever is more,
+ * after the first. */
+enum upstream_pairs { PAIRS_LEARNING, PAIRS_TOGETHER, PAIRS_APART };
+#define PAIR_WINDOW         8
+#define PAIR_APART_LEARNING 3
+#define PAIR_APART_TOGETHER 4
+#define PAIR_APART_MIN_US   1000
+
 /* The index of a retired upstream: past every bit of a query's "tried" mask
  * that a live upstream can use. */
 #define UPSTREAM_RETIRED_INDEX 31
@@ -71,6 +84,9 @@ struct upstream {
     int64_t cert_not_after;
     int pin;
     int64_t cert_warned_at; /* loop ms of the last expiry warning; INT64_MIN: never */
+    enum upstream_pairs pairs;
+    uint8_t pair_bits;  /* the last pair_seen samples, newest in bit 0; 1: apart */
+    unsigned pair_seen; /* up to PAIR_WINDOW */
 };
 
 struct conn {
@@ -100,6 +116,15 @@ struct conn {
     struct conn *flush_next;
     struct loop_timer nudge_timer; /* armed while a question waits for its nudge */
     int64_t nudge_before;          /* ... one written no later than this */
+    bool read_answered;            /* this read delivered answers (conn_check_stragglers) */
+    int64_t answered_sent_at;      /* ... the latest of them to a question written then */
+    /* The questions of one write followed for a pairs sample
+     * (conn_follow_pair): the loop iteration + 1 they were written in
+     * (0: none followed), how many, how many still unanswered, and when
+     * the first answer came (loop µs, 0: none yet). */
+    uint64_t pair_gen;
+    unsigned pair_n, pair_left;
+    int64_t pair_first_us;
     uint8_t ids[65536 / 8];
 };
 
@@ -114,7 +139,8 @@ struct upstream_query {
     struct upstream_query *cnext, *cprev;
     uint16_t id;
     bool written;
-    bool nudged; /* sent again on its connection in this try (upstream-conn.c) */
+    bool nudged;       /* sent again on its connection in this try (upstream-conn.c) */
+    uint64_t pair_gen; /* its connection's pair_gen when followed, else 0 */
     unsigned empty_resends;
     unsigned tries;
     unsigned start; /* round_robin: where this query's rounds begin */
@@ -205,6 +231,13 @@ int query_write(struct upstream_query *q);
 /* A try on c timed out (its query already detached): fails c when an answer
  * has stood half-read since MIN_TRY_MS or longer. */
 void conn_try_timed_out(struct conn *c);
+/* q was just written on c (ready): it joins the questions of this loop
+ * iteration followed for a pairs sample, when c follows none of an earlier
+ * one and has answered before (a new connection's first answers wait
+ * behind its session tickets, which says nothing about pairs). */
+void conn_follow_pair(struct conn *c, struct upstream_query *q);
+/* Whether c's followed questions are this iteration's, and one so far. */
+bool conn_pair_open(const struct conn *c);
 
 /* upstream.c */
 void query_finish(struct upstream_query *q, int error, const struct dns_msg *msg);
@@ -218,3 +251,6 @@ void upstream_conn_ready(struct upstream *up, struct conn *c);
 void upstream_conn_failed(struct upstream *up, const char *why, bool validation);
 /* An answer to a query sent rtt ms before; failed: SERVFAIL-like. */
 void upstream_answered(struct upstream *up, int64_t rtt, bool failed);
+/* Questions written together were all answered, the last gap_us after the
+ * first. */
+void upstream_pair_sample(struct upstream *up, int64_t gap_us);

@@ -310,6 +310,33 @@ void upstream_answered(struct upstream *up, int64_t rtt, bool failed) {
     upstream_now_up(up, up->tls_version[0] ? up->tls_version : "plain TCP port 53");
 }
 
+static const char *const pairs_name[] = {
+    [PAIRS_LEARNING] = "learning",
+    [PAIRS_TOGETHER] = "together",
+    [PAIRS_APART] = "apart",
+};
+
+void upstream_pair_sample(struct upstream *up, int64_t gap_us) {
+    int64_t limit = (int64_t)up->srtt_ms * 1000 / 2;
+    if (limit < PAIR_APART_MIN_US)
+        limit = PAIR_APART_MIN_US;
+    up->pair_bits = (uint8_t)(up->pair_bits << 1 | (gap_us >= limit));
+    if (up->pair_seen < PAIR_WINDOW)
+        up->pair_seen++;
+    unsigned apart = (unsigned)__builtin_popcount(up->pair_bits & ((1u << up->pair_seen) - 1));
+    enum upstream_pairs was = up->pairs;
+    if (up->pairs != PAIRS_APART &&
+        apart >= (up->pairs == PAIRS_LEARNING ? PAIR_APART_LEARNING : PAIR_APART_TOGETHER))
+        up->pairs = PAIRS_APART;
+    else if (up->pairs == PAIRS_LEARNING && up->pair_seen == PAIR_WINDOW && apart <= 1)
+        up->pairs = PAIRS_TOGETHER;
+    if (up->pairs != was)
+        log_info("upstream %s: answers questions sent together %s (%u of the last %u apart): %s",
+                 up->cfg->address, pairs_name[up->pairs], apart, up->pair_seen,
+                 up->pairs == PAIRS_TOGETHER ? "a lookup's questions share a connection"
+                                             : "a lookup's questions go on two connections");
+}
+
 static bool upstream_usable(struct upstream *up) {
     return up->backoff_until <= loop_now(up->pool->loop);
 }
@@ -346,15 +373,37 @@ static int pick_upstream(struct upstream_query *q) {
     return -1;
 }
 
-/* A connection with room: the ready one with the fewest queries in flight,
- * so that the A and the AAAA of a lookup go on two connections when two
- * are open (upstream.h: a server that leaves Nagle on answers each
- * connection's first question at once). When the best one already carries
- * a query and the pool allows another connection, one is opened: for this
- * query when no connection is ready yet (both handshakes run at once), in
- * the background when one is (a query waits for no handshake). */
-static struct conn *pick_conn(struct upstream_pool *p, struct upstream *up) {
+/* Where a question goes when the server's pairs say so: once it answers
+ * questions sent together together, the ready connection with room that
+ * carries the most (the questions of a batch of events leave in one write,
+ * and their answers come in one read); while that is being learned, the
+ * ready one that took one question in this loop iteration, to make a pair
+ * to learn from. NULL: as pick_conn decides. */
+static struct conn *pick_conn_paired(struct upstream_pool *p, struct upstream *up) {
     struct conn *best = NULL;
+    for (struct conn *c = up->conns; c; c = c->next) {
+        if (c->state != CONN_READY || c->write_failed || c->n_queries >= p->cfg->pool.max_inflight)
+            continue;
+        if (up->pairs == PAIRS_LEARNING ? conn_pair_open(c)
+                                        : !best || c->n_queries > best->n_queries)
+            best = c;
+    }
+    return best;
+}
+
+/* A connection with room. Unless the server is known to answer questions
+ * sent together together (pick_conn_paired), the ready one with the fewest
+ * queries in flight, so that the A and the AAAA of a lookup go on two
+ * connections when two are open (upstream.h: a server that leaves Nagle on
+ * answers each connection's first question at once). When the best one
+ * already carries a query and the pool allows another connection, one is
+ * opened: for this query when no connection is ready yet (both handshakes
+ * run at once), in the background when one is (a query waits for no
+ * handshake). */
+static struct conn *pick_conn(struct upstream_pool *p, struct upstream *up) {
+    struct conn *best = up->pairs != PAIRS_APART ? pick_conn_paired(p, up) : NULL;
+    if (best)
+        return best;
     unsigned failing = 0; /* about to be failed (write_failed): no slot taken */
     for (struct conn *c = up->conns; c; c = c->next) {
         failing += c->write_failed;
@@ -441,6 +490,8 @@ void query_next_try(struct upstream_query *q, int error) {
         conn_attach(c, q);
         p->ups[i]->st.queries++;
         int w = c->state == CONN_READY ? query_write(q) : 0;
+        if (w == 0 && c->state == CONN_READY)
+            conn_follow_pair(c, q);
         if (w < 0) {
             query_detach(q);
             p->ups[i]->st.failures++;
@@ -798,6 +849,7 @@ int upstream_pool_info(const struct upstream_pool *p, size_t i, struct upstream_
         .resumed = up->st.resumed,
         .cert_not_after = up->cert_not_after,
         .pin = up->pin,
+        .pairs = pairs_name[up->pairs],
     };
     if (up->routable == 0)
         o->state = UPSTREAM_UNROUTABLE;

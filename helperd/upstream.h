@@ -56,6 +56,27 @@
  * - Knot Resolver 5.6 pipelines, answers out of order, sets TCP_NODELAY and
  *   announces its idle timeout (RFC 7828), which the pool honours: none of
  *   the above is needed for it, and none of it costs it anything.
+ *
+ * Pairs: two connections per lookup cost a second write, a second read and
+ * usually a second wakeup, for nothing when the server answers at once. So
+ * each upstream learns how it answers questions written together on one
+ * connection: after a connection's first answer (before it, answers wait
+ * behind the session tickets, which says nothing), a lookup's second
+ * question goes where its first went, and once all the questions of that
+ * write are answered, the first answer and the last came together or
+ * apart (the last half a smoothed answer time or 1 ms later, whichever is
+ * more). Three of the last eight apart while learning, or four once
+ * together: "apart", the two connections above, for as long as the
+ * upstream lasts (under load a Nagle-on server holds every answer behind
+ * the last ACK, so its answers come together then, which proves nothing);
+ * eight with at most one apart: "together", and every question then goes
+ * on the ready connection that carries the most, so a batch of events
+ * leaves in one write and its answers come in one read. A Nagle-on server
+ * pays for the lesson with three lookups of two round trips after a start;
+ * a recursive server slow on one name of a pair looks apart, which costs
+ * only the second connection. On loopback (round trip far under 1 ms) a
+ * held answer cannot be told apart and costs nothing worth telling.
+ * dot-helperctl shows what was learned (upstream.N.pairs).
  */
 #pragma once
 
@@ -122,6 +143,10 @@ struct upstream_info {
     char tls_version[16];   /* of the last handshake; "" before */
     int64_t cert_not_after; /* the leaf's notAfter, Unix seconds; 0 unknown */
     int pin;                /* index of the spki_pins entry that matched last, -1 none */
+    /* Whether it answers questions sent together on one connection
+     * together (a lookup's A and AAAA then share one): "learning",
+     * "together" or "apart" (upstream-int.h, PAIRS_*). */
+    const char *pairs;
 };
 
 int upstream_pool_new(struct loop *l, const struct config *cfg, struct tls_ctx *tls,

@@ -287,6 +287,13 @@ static void print_status(const struct ctl_reply_view *v) {
             U("connections"), hs, U("resumptions"), ratio);
         printf("      Queries: %llu sent, %llu answered, %llu failed, %llu validation failures\n",
                q, U("answers"), U("failures"), U("validation_failures"));
+        const char *pairs = G("pairs");
+        printf("        Pairs: %s\n",
+               strcmp(pairs, "together") == 0
+                   ? "answered together: a lookup's questions share a connection"
+               : strcmp(pairs, "apart") == 0
+                   ? "answered apart: a lookup's questions go on two connections"
+                   : "learning how it answers a lookup's two questions");
 #undef G
 #undef U
     }

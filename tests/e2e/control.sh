@@ -103,7 +103,7 @@ for k in version pid started_at uptime_s config.file config.loaded_at mode loop.
     upstream.0.rtt_p99_ms upstream.0.rtt_samples upstream.0.connections upstream.0.queries \
     upstream.0.answers upstream.0.failures upstream.0.validation_failures \
     upstream.0.handshakes upstream.0.resumptions upstream.0.tls_version \
-    upstream.0.cert_not_after upstream.0.pin; do
+    upstream.0.cert_not_after upstream.0.pin upstream.0.pairs; do
     grep -q "^$k=" "$d/ctl.out" || missing="$missing $k"
 done
 [ -z "$missing" ] && ok "stats: every documented key is there" || fail "stats lacks:$missing"
