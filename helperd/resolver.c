@@ -339,6 +339,9 @@ static const char *name_text(const uint8_t *name, char *buf) {
     return dname_to_text(name, buf, IPC_MAX_NAME + 1) < 0 ? NULL : buf;
 }
 
+#define ANSWER_NAMES_ON_STACK 4
+#define ANSWER_ADDRS_ON_STACK 16
+
 /* Reduces an answer to what nss_dns keeps of it: NXDOMAIN and empty answers
  * are "not found"; an answer with records but none usable at the end of the
  * chain is "no recovery" (glibc's getanswer_r). -EPROTO for an rcode that
@@ -361,10 +364,12 @@ static int answer_from_msg(uint16_t qtype, const struct dns_msg *m, struct cache
                                                     : IPC_STATUS_NODATA;
     const char *canon = NULL;
     char canon_buf[IPC_MAX_NAME + 1];
-    const char **names = NULL;
-    char *text = NULL;
+    /* The usual answer (a few names, a few addresses) is built on the
+     * stack: no allocation per answer but the cached one. */
+    const char *names_buf[ANSWER_NAMES_ON_STACK], **names = NULL;
+    char text_buf[ANSWER_NAMES_ON_STACK * (IPC_MAX_NAME + 1)], *text = NULL;
     size_t n_names = 0, n_addrs = 0;
-    struct ipc_addr *addrs = NULL;
+    struct ipc_addr addrs_buf[ANSWER_ADDRS_ON_STACK], *addrs = NULL;
     if (status == IPC_STATUS_NXDOMAIN)
         goto build;
     if (qtype == DNS_TYPE_PTR) {
@@ -394,9 +399,14 @@ static int answer_from_msg(uint16_t qtype, const struct dns_msg *m, struct cache
      * addresses last, keeping only host names, as nss_dns keeps them: the
      * last is the canonical name, the others are the aliases. */
     r = -ENOMEM;
-    names = calloc(a.n_aliases + 1, sizeof(*names));
-    text = malloc((a.n_aliases + 1) * (IPC_MAX_NAME + 1));
-    addrs = calloc(a.n_records, sizeof(*addrs));
+    if (a.n_aliases < ANSWER_NAMES_ON_STACK) {
+        names = names_buf;
+        text = text_buf;
+    } else {
+        names = calloc(a.n_aliases + 1, sizeof(*names));
+        text = malloc((a.n_aliases + 1) * (IPC_MAX_NAME + 1));
+    }
+    addrs = a.n_records <= ANSWER_ADDRS_ON_STACK ? addrs_buf : calloc(a.n_records, sizeof(*addrs));
     if (!names || !text || !addrs)
         goto out;
     for (size_t i = 0; i <= a.n_aliases; i++) {
@@ -423,9 +433,12 @@ build:
     r = cache_answer_new(status, *ret_has_ttl ? a.ttl : 0, status == IPC_STATUS_OK ? canon : NULL,
                          names, n_names, addrs, n_addrs, ret);
 out:
-    free(names);
-    free(text);
-    free(addrs);
+    if (names != names_buf)
+        free(names);
+    if (text != text_buf)
+        free(text);
+    if (addrs != addrs_buf)
+        free(addrs);
     dns_answer_free(&a);
     return r;
 }
