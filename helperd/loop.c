@@ -31,6 +31,7 @@ struct loop {
     void (*sig_cb)(int, void *);
     void *sig_userdata;
     struct loop_stats stats;
+    struct loop_task *tasks, *tasks_tail; /* posted, oldest first */
 };
 
 static int64_t mono_us(void) {
@@ -53,6 +54,45 @@ int loop_new(struct loop **ret_loop) {
     l->now = mono_us() / 1000;
     *ret_loop = l;
     return 0;
+}
+
+void loop_post(struct loop *l, struct loop_task *t, void (*cb)(struct loop_task *)) {
+    if (t->posted_in)
+        return;
+    /* Iterations count from 0: store one more, so that 0 means "not posted". */
+    t->posted_in = l->stats.iterations + 1;
+    t->cb = cb;
+    t->next = NULL;
+    t->prev = l->tasks_tail;
+    if (l->tasks_tail)
+        l->tasks_tail->next = t;
+    else
+        l->tasks = t;
+    l->tasks_tail = t;
+}
+
+void loop_task_cancel(struct loop *l, struct loop_task *t) {
+    if (!t->posted_in)
+        return;
+    if (t->prev)
+        t->prev->next = t->next;
+    else
+        l->tasks = t->next;
+    if (t->next)
+        t->next->prev = t->prev;
+    else
+        l->tasks_tail = t->prev;
+    t->next = t->prev = NULL;
+    t->posted_in = 0;
+}
+
+/* The tasks posted in earlier iterations; those they post run in the next. */
+static void run_tasks(struct loop *l) {
+    struct loop_task *t;
+    while ((t = l->tasks) && t->posted_in <= l->stats.iterations) {
+        loop_task_cancel(l, t);
+        t->cb(t);
+    }
 }
 
 static void run_deferred(struct loop *l) {
@@ -243,7 +283,9 @@ int loop_run(struct loop *l) {
         l->now_us = end_us;
         l->now = end_us / 1000;
         int timeout = -1;
-        if (l->heap_len > 0) {
+        if (l->tasks) {
+            timeout = 0;
+        } else if (l->heap_len > 0) {
             int64_t d = l->heap[1]->when - l->now;
             timeout = d < 0 ? 0 : d > 60000 ? 60000 : (int)d;
         }
@@ -264,6 +306,8 @@ int loop_run(struct loop *l) {
             if (io->fd >= 0) /* unregistered by an earlier callback of this batch */
                 io->cb(io, evs[i].events);
         }
+        if (!l->quit)
+            run_tasks(l);
         run_timers(l);
         run_deferred(l);
         /* One clock read serves both this iteration's length and the next

@@ -56,6 +56,22 @@ static inline bool loop_timer_armed(const struct loop_timer *t) {
     return t->heap_idx != 0;
 }
 
+/* Work left for the next iteration: a callback that stopped at its share
+ * of one iteration's work (a read of many answers) posts the rest, so that
+ * what else is ready (another client's lookup) waits for one share, not
+ * for all of it. The loop does not block while a task is posted; the
+ * tasks posted before an iteration run after its events, oldest first.
+ * Owners embed the task and cancel it before freeing it. */
+struct loop_task {
+    struct loop_task *next, *prev;
+    uint64_t posted_in; /* the iteration it was posted in; 0: not posted */
+    void (*cb)(struct loop_task *t);
+};
+
+/* Posts t (no-op when posted already) to run in the next iteration. */
+void loop_post(struct loop *l, struct loop_task *t, void (*cb)(struct loop_task *));
+void loop_task_cancel(struct loop *l, struct loop_task *t);
+
 /* Frees p with fn after the current batch of events has been dispatched. */
 int loop_defer_free(struct loop *l, void (*fn)(void *), void *p);
 

@@ -85,6 +85,7 @@ void conn_close(struct conn *c) {
     c->pool->stats.connections_open--;
     loop_timer_cancel(c->pool->loop, &c->timer);
     loop_timer_cancel(c->pool->loop, &c->nudge_timer);
+    loop_task_cancel(c->pool->loop, &c->read_task);
     if (c->flush_queued)
         for (struct conn **pp = &c->pool->flush_list; *pp; pp = &(*pp)->flush_next)
             if (*pp == c) {
@@ -578,14 +579,61 @@ static void conn_ack_now(struct conn *c) {
     (void)setsockopt(c->io.fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
 }
 
+/* Whether one more answer fits in this loop iteration's share
+ * (POOL_ANSWERS_PER_ITERATION, over every connection). */
+static bool pool_take_answer(struct upstream_pool *p) {
+    uint64_t now = loop_iteration(p->loop);
+    if (p->answers_iteration != now) {
+        p->answers_iteration = now;
+        p->answers_left = POOL_ANSWERS_PER_ITERATION;
+    }
+    if (p->answers_left == 0)
+        return false;
+    p->answers_left--;
+    return true;
+}
+
+static void conn_on_read_task(struct loop_task *t) {
+    struct conn *c = CONN_OF_READ_TASK(t);
+    conn_on_io(&c->io, EPOLLIN);
+}
+
 /* Reads and dispatches whole messages; false when the connection is gone.
  * It stops once a read has left nothing behind in the TLS layer (or, plain,
  * took less than there was room for) rather than at a read that fails with
  * EAGAIN: the loop's epoll is level-triggered, so what arrives meanwhile
- * wakes it again, and the usual wakeup, one answer, costs one read. drain:
- * read until EAGAIN all the same (a connection about to be failed). */
+ * wakes it again, and the usual wakeup, one answer, costs one read. It
+ * also stops at the iteration's share of answers: the rest, read or not,
+ * is posted for the next iteration (a burst of a thousand answers makes
+ * no one else wait for all of them). drain: read until EAGAIN all the same,
+ * every answer (a connection about to be failed). */
 static bool conn_read(struct conn *c, bool drain) {
+    bool more = true; /* the last read may have left something behind */
     for (;;) {
+        while (c->rlen >= 2) {
+            size_t mlen = ((size_t)c->rbuf[0] << 8) | c->rbuf[1];
+            if (mlen < DNS_HEADER_LEN) {
+                conn_fail(c, "malformed DNS message length", true);
+                return false;
+            }
+            if (c->rlen < 2 + mlen)
+                break;
+            if (!drain && !pool_take_answer(c->pool)) {
+                loop_post(c->pool->loop, &c->read_task, conn_on_read_task);
+                conn_check_stragglers(c);
+                return true;
+            }
+            conn_deliver(c, c->rbuf + 2, mlen);
+            /* A malformed answer fails the connection inside conn_deliver. */
+            if (c->dead)
+                return false;
+            memmove(c->rbuf, c->rbuf + 2 + mlen, c->rlen - 2 - mlen);
+            c->rlen -= 2 + mlen;
+        }
+        if (!more) {
+            conn_check_stragglers(c);
+            return true;
+        }
         size_t n = 0, room = sizeof(c->rbuf) - c->rlen;
         enum tls_io r = conn_io_read(c, c->rbuf + c->rlen, room, &n);
         if (r == TLS_IO_WANT_READ || r == TLS_IO_WANT_WRITE) {
@@ -602,25 +650,7 @@ static bool conn_read(struct conn *c, bool drain) {
         }
         c->rlen += n;
         c->last_read_at = loop_now(c->pool->loop);
-        while (c->rlen >= 2) {
-            size_t mlen = ((size_t)c->rbuf[0] << 8) | c->rbuf[1];
-            if (mlen < DNS_HEADER_LEN) {
-                conn_fail(c, "malformed DNS message length", true);
-                return false;
-            }
-            if (c->rlen < 2 + mlen)
-                break;
-            conn_deliver(c, c->rbuf + 2, mlen);
-            /* A malformed answer fails the connection inside conn_deliver. */
-            if (c->dead)
-                return false;
-            memmove(c->rbuf, c->rbuf + 2 + mlen, c->rlen - 2 - mlen);
-            c->rlen -= 2 + mlen;
-        }
-        if (!drain && (c->tls ? !tls_pending(c->tls) : n < room)) {
-            conn_check_stragglers(c);
-            return true;
-        }
+        more = drain || (c->tls ? tls_pending(c->tls) : n == room);
     }
 }
 

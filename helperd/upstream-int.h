@@ -33,6 +33,11 @@
  * nothing grows without bound). */
 #define WBUF_PER_QUERY 512
 #define WBUF_MIN       (64 * 1024)
+/* Answers delivered per loop iteration, over every connection: about a
+ * millisecond of work under load (each may complete a lookup: a reply, a
+ * close), so that a burst of answers delays another client's lookup by
+ * that much, not by the whole burst. */
+#define POOL_ANSWERS_PER_ITERATION 64
 
 enum conn_state { CONN_CONNECTING, CONN_HANDSHAKE, CONN_READY };
 
@@ -116,6 +121,7 @@ struct conn {
     struct conn *flush_next;
     struct loop_timer nudge_timer; /* armed while a question waits for its nudge */
     int64_t nudge_before;          /* ... one written no later than this */
+    struct loop_task read_task;    /* answers left for the next iteration (conn_read) */
     bool read_answered;            /* this read delivered answers (conn_check_stragglers) */
     int64_t answered_sent_at;      /* ... the latest of them to a question written then */
     /* The questions of one write followed for a pairs sample
@@ -195,13 +201,19 @@ struct upstream_pool {
      * iteration's events are handled (conn_flush_soon). */
     struct conn *flush_list;
     struct loop_timer flush_timer;
+    /* Answers delivered in this loop iteration may be at most
+     * POOL_ANSWERS_PER_ITERATION (conn_read): answers_left of them are
+     * left in iteration answers_iteration. */
+    uint64_t answers_iteration;
+    unsigned answers_left;
     uint16_t id_buf[32]; /* random query IDs, used from the end */
     unsigned ids_left;
 };
 
-#define CONN_OF_IO(io)   ((struct conn *)((char *)(io)-offsetof(struct conn, io)))
-#define CONN_OF_TIMER(t) ((struct conn *)((char *)(t)-offsetof(struct conn, timer)))
-#define CONN_OF_NUDGE(t) ((struct conn *)((char *)(t)-offsetof(struct conn, nudge_timer)))
+#define CONN_OF_IO(io)       ((struct conn *)((char *)(io)-offsetof(struct conn, io)))
+#define CONN_OF_TIMER(t)     ((struct conn *)((char *)(t)-offsetof(struct conn, timer)))
+#define CONN_OF_NUDGE(t)     ((struct conn *)((char *)(t)-offsetof(struct conn, nudge_timer)))
+#define CONN_OF_READ_TASK(t) ((struct conn *)((char *)(t)-offsetof(struct conn, read_task)))
 #define UPSTREAM_OF_TIMER(t)                                                                       \
     ((struct upstream *)((char *)(t)-offsetof(struct upstream, probe_timer)))
 #define QUERY_OF_TIMER(t)                                                                          \
