@@ -560,7 +560,10 @@ static void fetch_join(struct resolver *r, const uint8_t *name, uint16_t qtype, 
             return;
         }
         f->owner = owner;
-        if (owner && owner->lookups >= r->cfg->clients.lookups_per_user) {
+        /* Behind the user's queue, not past it: a slot that an answer
+         * freed in this iteration belongs to the oldest waiting fetch
+         * (owners_serve runs after the events). */
+        if (owner && (owner->lookups >= r->cfg->clients.lookups_per_user || owner->queued)) {
             r->stats.queued_fetches++;
             owner_enqueue(f); /* owners_serve starts it */
         } else if (owner) {
