@@ -579,17 +579,19 @@ static void conn_ack_now(struct conn *c) {
     (void)setsockopt(c->io.fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
 }
 
-/* Whether one more answer fits in this loop iteration's share
- * (POOL_ANSWERS_PER_ITERATION, over every connection). */
-static bool pool_take_answer(struct upstream_pool *p) {
-    uint64_t now = loop_iteration(p->loop);
-    if (p->answers_iteration != now) {
-        p->answers_iteration = now;
-        p->answers_left = POOL_ANSWERS_PER_ITERATION;
+/* Whether one more answer fits in c's share of this loop iteration
+ * (CONN_ANSWERS_PER_ITERATION). A share per connection, not one for the
+ * pool: the loop's epoll reports ready connections in the same order each
+ * time, and the first would take a shared one every time. */
+static bool conn_take_answer(struct conn *c) {
+    uint64_t now = loop_iteration(c->pool->loop);
+    if (c->answers_iteration != now) {
+        c->answers_iteration = now;
+        c->answers_left = CONN_ANSWERS_PER_ITERATION;
     }
-    if (p->answers_left == 0)
+    if (c->answers_left == 0)
         return false;
-    p->answers_left--;
+    c->answers_left--;
     return true;
 }
 
@@ -603,7 +605,7 @@ static void conn_on_read_task(struct loop_task *t) {
  * took less than there was room for) rather than at a read that fails with
  * EAGAIN: the loop's epoll is level-triggered, so what arrives meanwhile
  * wakes it again, and the usual wakeup, one answer, costs one read. It
- * also stops at the iteration's share of answers: the rest, read or not,
+ * also stops at its share of the iteration's answers: the rest, read or not,
  * is posted for the next iteration (a burst of a thousand answers makes
  * no one else wait for all of them). drain: read until EAGAIN all the same,
  * every answer (a connection about to be failed). */
@@ -618,7 +620,7 @@ static bool conn_read(struct conn *c, bool drain) {
             }
             if (c->rlen < 2 + mlen)
                 break;
-            if (!drain && !pool_take_answer(c->pool)) {
+            if (!drain && !conn_take_answer(c)) {
                 loop_post(c->pool->loop, &c->read_task, conn_on_read_task);
                 conn_check_stragglers(c);
                 return true;

@@ -33,11 +33,11 @@
  * nothing grows without bound). */
 #define WBUF_PER_QUERY 512
 #define WBUF_MIN       (64 * 1024)
-/* Answers delivered per loop iteration, over every connection: about a
+/* Answers a connection delivers per loop iteration: about half a
  * millisecond of work under load (each may complete a lookup: a reply, a
  * close), so that a burst of answers delays another client's lookup by
- * that much, not by the whole burst. */
-#define POOL_ANSWERS_PER_ITERATION 64
+ * that much per busy connection, not by the whole burst. */
+#define CONN_ANSWERS_PER_ITERATION 32
 
 enum conn_state { CONN_CONNECTING, CONN_HANDSHAKE, CONN_READY };
 
@@ -122,8 +122,10 @@ struct conn {
     struct loop_timer nudge_timer; /* armed while a question waits for its nudge */
     int64_t nudge_before;          /* ... one written no later than this */
     struct loop_task read_task;    /* answers left for the next iteration (conn_read) */
-    bool read_answered;            /* this read delivered answers (conn_check_stragglers) */
-    int64_t answered_sent_at;      /* ... the latest of them to a question written then */
+    uint64_t answers_iteration;    /* ... when answers_left of its share were left */
+    unsigned answers_left;
+    bool read_answered;       /* this read delivered answers (conn_check_stragglers) */
+    int64_t answered_sent_at; /* ... the latest of them to a question written then */
     /* The questions of one write followed for a pairs sample
      * (conn_follow_pair): the loop iteration + 1 they were written in
      * (0: none followed), how many, how many still unanswered, and when
@@ -201,11 +203,6 @@ struct upstream_pool {
      * iteration's events are handled (conn_flush_soon). */
     struct conn *flush_list;
     struct loop_timer flush_timer;
-    /* Answers delivered in this loop iteration may be at most
-     * POOL_ANSWERS_PER_ITERATION (conn_read): answers_left of them are
-     * left in iteration answers_iteration. */
-    uint64_t answers_iteration;
-    unsigned answers_left;
     uint16_t id_buf[32]; /* random query IDs, used from the end */
     unsigned ids_left;
 };
