@@ -51,7 +51,8 @@ int loop_new(struct loop **ret_loop) {
         return -e;
     }
     l->sig_io.fd = -1;
-    l->now = mono_us() / 1000;
+    l->now_us = mono_us();
+    l->now = l->now_us / 1000;
     *ret_loop = l;
     return 0;
 }

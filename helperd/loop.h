@@ -68,7 +68,8 @@ struct loop_task {
     void (*cb)(struct loop_task *t);
 };
 
-/* Posts t (no-op when posted already) to run in the next iteration. */
+/* Posts t (no-op when posted already) to run in the next iteration (the
+ * first one of loop_run() when posted before it). */
 void loop_post(struct loop *l, struct loop_task *t, void (*cb)(struct loop_task *));
 void loop_task_cancel(struct loop *l, struct loop_task *t);
 

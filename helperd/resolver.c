@@ -369,7 +369,7 @@ static int answer_from_msg(uint16_t qtype, const struct dns_msg *m, struct cache
     const char *names_buf[ANSWER_NAMES_ON_STACK], **names = NULL;
     char text_buf[ANSWER_NAMES_ON_STACK * (IPC_MAX_NAME + 1)], *text = NULL;
     size_t n_names = 0, n_addrs = 0;
-    struct ipc_addr addrs_buf[ANSWER_ADDRS_ON_STACK], *addrs = NULL;
+    struct ipc_addr addrs_buf[ANSWER_ADDRS_ON_STACK] = {0}, *addrs = NULL;
     if (status == IPC_STATUS_NXDOMAIN)
         goto build;
     if (qtype == DNS_TYPE_PTR) {
@@ -522,7 +522,7 @@ static void fetch_on_answer(void *userdata, int error, const struct dns_msg *m) 
  * back). */
 static void fetch_take_over(struct resolver *r, struct fetch *f, uid_t uid) {
     struct user_use *o = users_get(r->owners, uid);
-    if (!o || o == f->owner || o->lookups >= r->cfg->clients.lookups_per_user) {
+    if (!o || o == f->owner || o->lookups >= r->cfg->clients.lookups_per_user || o->queued) {
         users_release(r->owners, o);
         return;
     }

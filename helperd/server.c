@@ -59,7 +59,7 @@ struct server {
     unsigned n_clients;
     unsigned max_clients;    /* clients.max, bounded by RLIMIT_NOFILE */
     unsigned accept_batch;   /* accepts per wakeup (on_accept); 0: 1 */
-    uint64_t accept_grow_at; /* the iteration after a batch that found a client each time */
+    uint64_t accept_grow_at; /* the iteration after a batch that found a client each time; 0 none */
     struct users *users;
     struct server_stats stats;
 };
@@ -366,8 +366,9 @@ static void resume_accept(struct loop_timer *t) {
 
 /* Accepts up to accept_batch clients per wakeup, and learns the batch from
  * what the socket does: a batch that found a client each time and is called
- * again in the very next iteration (the epoll set is level-triggered: the
- * socket stayed readable) doubles, up to ACCEPT_BATCH_MAX; one that ends in
+ * again in one of the next two iterations (the epoll set is level-triggered:
+ * the socket stayed readable, reported after up to LOOP_BATCH others)
+ * doubles, up to ACCEPT_BATCH_MAX; one that ends in
  * EAGAIN shrinks to what it found. A quiet socket, one client per wakeup,
  * so costs one accept4() and never a second one that fails with EAGAIN. */
 static void on_accept(struct loop_io *io, uint32_t revents) {
@@ -375,7 +376,7 @@ static void on_accept(struct loop_io *io, uint32_t revents) {
     (void)revents;
     uint64_t now = loop_iteration(s->loop);
     unsigned batch = s->accept_batch ? s->accept_batch : 1;
-    if (s->accept_grow_at == now)
+    if (s->accept_grow_at && now - s->accept_grow_at <= 1)
         batch = s->accept_batch = batch * 2 < ACCEPT_BATCH_MAX ? batch * 2 : ACCEPT_BATCH_MAX;
     for (unsigned i = 0;; i++) {
         if (i == batch) {

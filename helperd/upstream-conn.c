@@ -54,7 +54,7 @@ void query_detach(struct upstream_query *q) {
     if (!c)
         return;
     if (q->pair_gen && q->pair_gen == c->pair_gen)
-        c->pair_left = 0; /* left unanswered: no sample from this write */
+        c->pair_left = 0; /* left unanswered: no sample from this pair */
     q->pair_gen = 0;
     if (q->cprev)
         q->cprev->cnext = q->cnext;
@@ -253,6 +253,7 @@ int query_write(struct upstream_query *q) {
     if (r == 0) {
         q->written = true;
         q->sent_at = loop_now(q->pool->loop);
+        q->written_in = loop_iteration(q->pool->loop) + 1;
         if (log_get_level() >= LOG_LEVEL_DEBUG) {
             char text[DNAME_MAX_PRESENTATION];
             (void)dname_to_text(q->name, text, sizeof(text));
@@ -475,8 +476,11 @@ static void conn_check_stragglers(struct conn *c) {
     c->read_answered = false;
     if (loop_timer_armed(&c->nudge_timer))
         return;
+    uint64_t gen = loop_iteration(c->pool->loop) + 1;
     for (struct upstream_query *q = c->queries; q; q = q->cnext) {
-        if (!q->written || q->nudged || q->sent_at > c->answered_sent_at)
+        /* Written in this iteration (a retry after a SERVFAIL read here):
+         * not answered late, not yet sent. */
+        if (!q->written || q->nudged || q->sent_at > c->answered_sent_at || q->written_in == gen)
             continue;
         int64_t wait = c->up->srtt_ms;
         wait = wait < NUDGE_MIN_MS ? NUDGE_MIN_MS : wait > NUDGE_MAX_MS ? NUDGE_MAX_MS : wait;
@@ -489,22 +493,27 @@ static void conn_check_stragglers(struct conn *c) {
 
 void conn_follow_pair(struct conn *c, struct upstream_query *q) {
     uint64_t gen = loop_iteration(c->pool->loop) + 1;
-    if (!c->answered)
+    if (!c->answered || c->up->pairs == PAIRS_APART)
         return;
     if (c->pair_left == 0) {
         c->pair_gen = gen;
-        c->pair_n = 0;
+        c->pair_n = 1;
+        c->pair_left = 1;
+        c->pair_first = q;
         c->pair_first_us = 0;
-    } else if (c->pair_gen != gen) {
-        return;
+        q->pair_gen = gen;
+    } else if (conn_pair_open(c, q)) {
+        c->pair_n = 2;
+        c->pair_left = 2;
+        q->pair_gen = gen;
     }
-    q->pair_gen = gen;
-    c->pair_n++;
-    c->pair_left++;
 }
 
-bool conn_pair_open(const struct conn *c) {
-    return c->pair_left == 1 && c->pair_n == 1 && c->pair_gen == loop_iteration(c->pool->loop) + 1;
+bool conn_pair_open(const struct conn *c, const struct upstream_query *q) {
+    /* pair_first is attached while pair_left is 1 (query_detach clears it). */
+    return c->pair_left == 1 && c->pair_n == 1 &&
+           c->pair_gen == loop_iteration(c->pool->loop) + 1 && c->pair_first != q &&
+           c->pair_first->qtype != q->qtype && dname_wire_equal(c->pair_first->name, q->name);
 }
 
 /* q, followed, is answered: the last of its write gives the sample. */
@@ -584,9 +593,9 @@ static void conn_ack_now(struct conn *c) {
  * pool: the loop's epoll reports ready connections in the same order each
  * time, and the first would take a shared one every time. */
 static bool conn_take_answer(struct conn *c) {
-    uint64_t now = loop_iteration(c->pool->loop);
-    if (c->answers_iteration != now) {
-        c->answers_iteration = now;
+    uint64_t gen = loop_iteration(c->pool->loop) + 1;
+    if (c->answers_gen != gen) {
+        c->answers_gen = gen;
         c->answers_left = CONN_ANSWERS_PER_ITERATION;
     }
     if (c->answers_left == 0)
@@ -597,7 +606,17 @@ static bool conn_take_answer(struct conn *c) {
 
 static void conn_on_read_task(struct loop_task *t) {
     struct conn *c = CONN_OF_READ_TASK(t);
+    if (c->answers_gen == loop_iteration(c->pool->loop) + 1 && c->answers_left == 0) {
+        /* Its event came first in this iteration and took the share. */
+        loop_post(c->pool->loop, &c->read_task, conn_on_read_task);
+        return;
+    }
     conn_on_io(&c->io, EPOLLIN);
+}
+
+/* Whether a whole message waits in c's read buffer. */
+static bool conn_has_message(const struct conn *c) {
+    return c->rlen >= 2 && c->rlen >= 2 + (((size_t)c->rbuf[0] << 8) | c->rbuf[1]);
 }
 
 /* Reads and dispatches whole messages; false when the connection is gone.
@@ -621,8 +640,11 @@ static bool conn_read(struct conn *c, bool drain) {
             if (c->rlen < 2 + mlen)
                 break;
             if (!drain && !conn_take_answer(c)) {
+                /* The rest waits for the next iteration: a pair answered
+                 * in it would look apart, and what is parked here is not
+                 * unanswered (read_answered stays for the next read). */
                 loop_post(c->pool->loop, &c->read_task, conn_on_read_task);
-                conn_check_stragglers(c);
+                c->pair_left = 0;
                 return true;
             }
             conn_deliver(c, c->rbuf + 2, mlen);
@@ -664,7 +686,9 @@ static bool conn_read(struct conn *c, bool drain) {
  * query on it a whole try. */
 void conn_try_timed_out(struct conn *c) {
     int64_t quiet = loop_now(c->pool->loop) - c->last_read_at;
-    if (c->dead || c->state != CONN_READY || c->rlen == 0 || quiet < MIN_TRY_MS)
+    /* Whole answers parked for the next iteration are no half-read one. */
+    if (c->dead || c->state != CONN_READY || c->rlen == 0 || quiet < MIN_TRY_MS ||
+        c->read_task.posted_in || conn_has_message(c))
         return;
     char why[96];
     snprintf(why, sizeof(why), "no answer: %zu octets of one, then nothing for %lld ms", c->rlen,

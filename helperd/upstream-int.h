@@ -45,9 +45,9 @@ enum conn_state { CONN_CONNECTING, CONN_HANDSHAKE, CONN_READY };
  * together (upstream.h, "pairs"), learned from the last PAIR_WINDOW such
  * writes: APART (for good) once PAIR_APART_LEARNING of them came apart
  * while learning, or PAIR_APART_TOGETHER once together; TOGETHER once
- * PAIR_WINDOW came with at most one apart. Apart: the last answer came
- * PAIR_APART_MIN_US or half a smoothed answer time, whichever is more,
- * after the first. */
+ * PAIR_WINDOW came with at most one apart. Apart: the second answer came
+ * PAIR_APART_MIN_US or half the quickest answer time (rtt_floor_ms),
+ * whichever is more, after the first. */
 enum upstream_pairs { PAIRS_LEARNING, PAIRS_TOGETHER, PAIRS_APART };
 #define PAIR_WINDOW         8
 #define PAIR_APART_LEARNING 3
@@ -85,6 +85,10 @@ struct upstream {
     } st;
     uint16_t rtt_ring[UPSTREAM_RTT_RING]; /* ms, capped */
     unsigned rtt_next, rtt_count;
+    /* The quickest answer time of the ring (ms; taken again each time it
+     * wraps): about the network's round trip, which is what a server
+     * that leaves Nagle on holds an answer back for. -1: none yet. */
+    int rtt_floor_ms;
     char tls_version[16];
     int64_t cert_not_after;
     int pin;
@@ -122,16 +126,18 @@ struct conn {
     struct loop_timer nudge_timer; /* armed while a question waits for its nudge */
     int64_t nudge_before;          /* ... one written no later than this */
     struct loop_task read_task;    /* answers left for the next iteration (conn_read) */
-    uint64_t answers_iteration;    /* ... when answers_left of its share were left */
+    uint64_t answers_gen;          /* ... the iteration + 1 whose share answers_left is */
     unsigned answers_left;
     bool read_answered;       /* this read delivered answers (conn_check_stragglers) */
     int64_t answered_sent_at; /* ... the latest of them to a question written then */
-    /* The questions of one write followed for a pairs sample
-     * (conn_follow_pair): the loop iteration + 1 they were written in
-     * (0: none followed), how many, how many still unanswered, and when
-     * the first answer came (loop µs, 0: none yet). */
+    /* The two questions of one lookup (A and AAAA, one name) written in
+     * one loop iteration, followed for a pairs sample (conn_follow_pair):
+     * that iteration + 1 (0: none followed), how many so far (1 or 2),
+     * how many still unanswered, and when the first answer came (loop µs,
+     * 0: none yet). */
     uint64_t pair_gen;
     unsigned pair_n, pair_left;
+    struct upstream_query *pair_first; /* the first of them (attached while pair_left is 1) */
     int64_t pair_first_us;
     uint8_t ids[65536 / 8];
 };
@@ -147,8 +153,9 @@ struct upstream_query {
     struct upstream_query *cnext, *cprev;
     uint16_t id;
     bool written;
-    bool nudged;       /* sent again on its connection in this try (upstream-conn.c) */
-    uint64_t pair_gen; /* its connection's pair_gen when followed, else 0 */
+    bool nudged;         /* sent again on its connection in this try (upstream-conn.c) */
+    uint64_t pair_gen;   /* its connection's pair_gen when followed, else 0 */
+    uint64_t written_in; /* the loop iteration + 1 it was last written in */
     unsigned empty_resends;
     unsigned tries;
     unsigned start; /* round_robin: where this query's rounds begin */
@@ -240,13 +247,16 @@ int query_write(struct upstream_query *q);
 /* A try on c timed out (its query already detached): fails c when an answer
  * has stood half-read since MIN_TRY_MS or longer. */
 void conn_try_timed_out(struct conn *c);
-/* q was just written on c (ready): it joins the questions of this loop
- * iteration followed for a pairs sample, when c follows none of an earlier
- * one and has answered before (a new connection's first answers wait
- * behind its session tickets, which says nothing about pairs). */
+/* q was just written on c (ready): it is followed for a pairs sample as
+ * the first question of a pair when c follows none, or as the second when
+ * it is the other question of the first's lookup (conn_pair_open); only
+ * once c has answered before (a new connection's first answers wait
+ * behind its session tickets, which says nothing about pairs), and not
+ * once the upstream is known apart. */
 void conn_follow_pair(struct conn *c, struct upstream_query *q);
-/* Whether c's followed questions are this iteration's, and one so far. */
-bool conn_pair_open(const struct conn *c);
+/* Whether q would be the second of the pair c follows: c follows one
+ * question, written in this iteration, for q's name with the other type. */
+bool conn_pair_open(const struct conn *c, const struct upstream_query *q);
 
 /* upstream.c */
 void query_finish(struct upstream_query *q, int error, const struct dns_msg *msg);

@@ -306,6 +306,15 @@ void upstream_answered(struct upstream *up, int64_t rtt, bool failed) {
     up->rtt_next = (up->rtt_next + 1) % UPSTREAM_RTT_RING;
     if (up->rtt_count < UPSTREAM_RTT_RING)
         up->rtt_count++;
+    int ms = up->rtt_ring[(up->rtt_next + UPSTREAM_RTT_RING - 1) % UPSTREAM_RTT_RING];
+    if (up->rtt_next == 0) { /* wrapped: the floor of the last ring, so it can rise */
+        up->rtt_floor_ms = ms;
+        for (unsigned i = 0; i < UPSTREAM_RTT_RING; i++)
+            if (up->rtt_ring[i] < up->rtt_floor_ms)
+                up->rtt_floor_ms = up->rtt_ring[i];
+    } else if (up->rtt_floor_ms < 0 || ms < up->rtt_floor_ms) {
+        up->rtt_floor_ms = ms;
+    }
     upstream_measured(up, rtt);
     upstream_now_up(up, up->tls_version[0] ? up->tls_version : "plain TCP port 53");
 }
@@ -317,7 +326,7 @@ static const char *const pairs_name[] = {
 };
 
 void upstream_pair_sample(struct upstream *up, int64_t gap_us) {
-    int64_t limit = (int64_t)up->srtt_ms * 1000 / 2;
+    int64_t limit = up->rtt_floor_ms > 0 ? (int64_t)up->rtt_floor_ms * 1000 / 2 : 0;
     if (limit < PAIR_APART_MIN_US)
         limit = PAIR_APART_MIN_US;
     up->pair_bits = (uint8_t)(up->pair_bits << 1 | (gap_us >= limit));
@@ -377,14 +386,15 @@ static int pick_upstream(struct upstream_query *q) {
  * questions sent together together, the ready connection with room that
  * carries the most (the questions of a batch of events leave in one write,
  * and their answers come in one read); while that is being learned, the
- * ready one that took one question in this loop iteration, to make a pair
- * to learn from. NULL: as pick_conn decides. */
-static struct conn *pick_conn_paired(struct upstream_pool *p, struct upstream *up) {
+ * ready one that took the other question of q's lookup in this loop
+ * iteration, to make a pair to learn from. NULL: as pick_conn decides. */
+static struct conn *pick_conn_paired(struct upstream_pool *p, struct upstream *up,
+                                     const struct upstream_query *q) {
     struct conn *best = NULL;
     for (struct conn *c = up->conns; c; c = c->next) {
         if (c->state != CONN_READY || c->write_failed || c->n_queries >= p->cfg->pool.max_inflight)
             continue;
-        if (up->pairs == PAIRS_LEARNING ? conn_pair_open(c)
+        if (up->pairs == PAIRS_LEARNING ? conn_pair_open(c, q)
                                         : !best || c->n_queries > best->n_queries)
             best = c;
     }
@@ -400,8 +410,9 @@ static struct conn *pick_conn_paired(struct upstream_pool *p, struct upstream *u
  * opened: for this query when no connection is ready yet (both handshakes
  * run at once), in the background when one is (a query waits for no
  * handshake). */
-static struct conn *pick_conn(struct upstream_pool *p, struct upstream *up) {
-    struct conn *best = up->pairs != PAIRS_APART ? pick_conn_paired(p, up) : NULL;
+static struct conn *pick_conn(struct upstream_pool *p, struct upstream *up,
+                              const struct upstream_query *q) {
+    struct conn *best = up->pairs != PAIRS_APART ? pick_conn_paired(p, up, q) : NULL;
     if (best)
         return best;
     unsigned failing = 0; /* about to be failed (write_failed): no slot taken */
@@ -470,7 +481,7 @@ void query_next_try(struct upstream_query *q, int error) {
         }
         q->tries++;
         q->tried |= 1u << i;
-        struct conn *c = pick_conn(p, p->ups[i]);
+        struct conn *c = pick_conn(p, p->ups[i], q);
         if (!c && !p->ups[i]->conns) { /* none could be opened: nothing to wait for */
             error = -EIO;
             continue;
@@ -594,6 +605,7 @@ static int upstream_new(struct upstream_pool *p, const struct config_upstream *u
     up->cfg = &up->conf;
     up->routable = -1;
     up->pin = -1;
+    up->rtt_floor_ms = -1;
     up->cert_warned_at = INT64_MIN;
     up->peer = (struct tls_peer){
         .auth_name = up->conf.auth_name,

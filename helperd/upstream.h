@@ -36,19 +36,18 @@
  *   an answer (or a session ticket) not yet ACKed, Nagle holds its next
  *   write until the ACK comes, and a client that delays its ACKs (Linux:
  *   40 ms at least) pays that for the AAAA of every lookup. Two answers to
- *   the client: the A and the AAAA of a lookup go on two connections when
- *   the pool may open two (pick_conn: the ready connection with the fewest
- *   queries; a second one is opened as soon as a query lands on a busy
- *   one), so each is the first write on its connection and leaves at once:
- *   one round trip. And every input is ACKed at once (TCP_QUICKACK, re-armed
- *   at each input, since the kernel falls back to delayed ACKs): what still
- *   shares a connection (more queries than connections, tickets then an
- *   answer on a new connection) waits one round trip, not 40 ms. The cost:
- *   a second connection per upstream (its handshake is resumed, or runs
- *   beside the first when prewarm opens both), and a pure ACK per input
- *   where one would sometimes ride on the next query. What remains is
- *   physics: a TLS 1.3 server sends its session tickets once it has the
- *   client's Finished, so the first answer on a brand-new connection waits
+ *   the client: the pool learns that such a server answers a lookup's two
+ *   questions apart ("pairs" below), and then the A and the AAAA go on two
+ *   connections when the pool may open two (pick_conn: the ready
+ *   connection with the fewest queries; a second one is opened as soon as
+ *   a query lands on a busy one), so each is the first write on its
+ *   connection and leaves at once: one round trip. And every input is ACKed at once (TCP_QUICKACK,
+ * re-armed at each input, since the kernel falls back to delayed ACKs): what still shares a
+ * connection (more queries than connections, tickets then an answer on a new connection) waits one
+ * round trip, not 40 ms. The cost: a second connection per upstream (its handshake is resumed, or
+ * runs beside the first when prewarm opens both), and a pure ACK per input where one would
+ * sometimes ride on the next query. What remains is physics: a TLS 1.3 server sends its session
+ * tickets once it has the client's Finished, so the first answer on a brand-new connection waits
  *   behind them for one more round trip (a lookup right at start, or right
  *   after a reconnect); and a connection delivers one burst of answers per
  *   round trip, so lookups beyond one per connection in flight at once take
@@ -62,20 +61,20 @@
  * each upstream learns how it answers questions written together on one
  * connection: after a connection's first answer (before it, answers wait
  * behind the session tickets, which says nothing), a lookup's second
- * question goes where its first went, and once all the questions of that
- * write are answered, the first answer and the last came together or
- * apart (the last half a smoothed answer time or 1 ms later, whichever is
- * more). Three of the last eight apart while learning, or four once
- * together: "apart", the two connections above, for as long as the
- * upstream lasts (under load a Nagle-on server holds every answer behind
- * the last ACK, so its answers come together then, which proves nothing);
- * eight with at most one apart: "together", and every question then goes
- * on the ready connection that carries the most, so a batch of events
- * leaves in one write and its answers come in one read. A Nagle-on server
- * pays for the lesson with three lookups of two round trips after a start;
- * a recursive server slow on one name of a pair looks apart, which costs
- * only the second connection. On loopback (round trip far under 1 ms) a
- * held answer cannot be told apart and costs nothing worth telling.
+ * question goes where its first went, and once both are answered, they
+ * came together or apart (the second half the quickest answer time of the
+ * last 128, about the network's round trip, or 1 ms after the first,
+ * whichever is more; a pair whose answers waited for a later loop
+ * iteration, or one of which was not answered, says nothing). Three of
+ * the last eight apart while learning, or four once together: "apart", the two connections above,
+ * for as long as the upstream lasts (under load a Nagle-on server holds every answer behind the
+ * last ACK, so its answers come together then, which proves nothing); eight with at most one apart:
+ * "together", and every question then goes on the ready connection that carries the most, so a
+ * batch of events leaves in one write and its answers come in one read. A Nagle-on server pays for
+ * the lesson with about three lookups of two round trips after a start (tests/e2e/pairs.sh allows
+ * five: a nudge racing a held answer can make one come together late); a recursive server slow on
+ * one of a lookup's two questions looks apart, which costs only the second connection. On loopback
+ * (round trip far under 1 ms) a held answer cannot be told apart and costs nothing worth telling.
  * dot-helperctl shows what was learned (upstream.N.pairs).
  */
 #pragma once
