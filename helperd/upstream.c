@@ -340,10 +340,11 @@ void upstream_pair_sample(struct upstream *up, int64_t gap_us) {
     else if (up->pairs == PAIRS_LEARNING && up->pair_seen == PAIR_WINDOW && apart <= 1)
         up->pairs = PAIRS_TOGETHER;
     if (up->pairs != was)
-        log_info("upstream %s: answers questions sent together %s (%u of the last %u apart): %s",
+        log_info("upstream %s: answers a lookup's two questions %s (%u of the last %u pairs "
+                 "apart): %s",
                  up->cfg->address, pairs_name[up->pairs], apart, up->pair_seen,
-                 up->pairs == PAIRS_TOGETHER ? "a lookup's questions share a connection"
-                                             : "a lookup's questions go on two connections");
+                 up->pairs == PAIRS_TOGETHER ? "they share a connection"
+                                             : "they go on two connections");
 }
 
 static bool upstream_usable(struct upstream *up) {
