@@ -262,6 +262,18 @@ function prev_cmp(d, t,    pp, pl, up, ul, tp, tl, xp, xl) {
     }
     return 1
 }
+# The head of a table with a column per thread count.
+function threads_header(    i) {
+    printf "| delay (one way) | measure |"
+    for (i = 1; i <= ntc; i++)
+        printf " %s thread%s |", tc[i], tc[i] == 1 ? "" : "s"
+    print ""
+    printf "| --- | --- |"
+    for (i = 1; i <= ntc; i++)
+        printf " --- |"
+    print ""
+}
+
 function map_section(    di, d, i, t, m, line, any, cell, name, a, b, c, e, glist, r, f, n, cs) {
     print ""
     print "## The answer map (issue 14): nss-dot against files, nscd and the socket path"
@@ -273,14 +285,7 @@ function map_section(    di, d, i, t, m, line, any, cell, name, a, b, c, e, glis
     print "hosts-file hit). Against nscd and the socket path it is theirs ÷ nss-dot for latency"
     print "and nss-dot ÷ theirs for throughput (above 1: nss-dot better). CPU per lookup is in µs."
     print ""
-    printf "| delay (one way) | measure |"
-    for (i = 1; i <= ntc; i++)
-        printf " %s thread%s |", tc[i], tc[i] == 1 ? "" : "s"
-    print ""
-    printf "| --- | --- |"
-    for (i = 1; i <= ntc; i++)
-        printf " --- |"
-    print ""
+    threads_header()
     for (di = 1; di <= nd; di++) {
         d = delays[di]
         for (m = 1; m <= 10; m++) {
@@ -843,14 +848,7 @@ END {
     print "for that cell (named in brackets); stacks with failures in a cell are not counted."
     print "nscd (a cache in front of nss_dns→Unbound) is compared in the answer map section."
     print ""
-    printf "| delay (one way) | measure |"
-    for (i = 1; i <= ntc; i++)
-        printf " %s thread%s |", tc[i], tc[i] == 1 ? "" : "s"
-    print ""
-    printf "| --- | --- |"
-    for (i = 1; i <= ntc; i++)
-        printf " --- |"
-    print ""
+    threads_header()
     for (di = 1; di <= nd; di++) {
         d = delays[di]
         rtt_us = 2 * d * 1000

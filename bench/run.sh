@@ -708,17 +708,19 @@ cpu_us() {
     fi
 }
 
-# stack_cpu_us STACK: cpu_us of the stack's daemons, added up.
-stack_cpu_us() {
+# stack_sum FUNC STACK: FUNC (a per-PID figure, "" when none) of the
+# stack's daemons, added up.
+stack_sum() {
     local a b
-    a=$(cpu_us "${DPID[$1]:-}")
-    b=$(cpu_us "${AUXPID[$1]:-}")
+    a=$("$1" "${DPID[$2]:-}")
+    b=$("$1" "${AUXPID[$2]:-}")
     if [ -z "$a" ]; then
         echo "$b"
     else
         echo $((a + ${b:-0}))
     fi
 }
+stack_cpu_us() { stack_sum cpu_us "$1"; }
 
 # status_kb PID FIELD: a kB field of /proc/PID/status (VmHWM, VmRSS), "" if none.
 status_kb() {
@@ -730,18 +732,7 @@ status_kb() {
     awk -v f="$2:" '$1 == f { print $2 }' "/proc/$pid/status" 2>/dev/null || true
 }
 vmhwm_kb() { status_kb "$1" VmHWM; }
-
-# stack_vmhwm_kb STACK: vmhwm_kb of the stack's daemons, added up.
-stack_vmhwm_kb() {
-    local a b
-    a=$(vmhwm_kb "${DPID[$1]:-}")
-    b=$(vmhwm_kb "${AUXPID[$1]:-}")
-    if [ -z "$a" ]; then
-        echo "$b"
-    else
-        echo $((a + ${b:-0}))
-    fi
-}
+stack_vmhwm_kb() { stack_sum vmhwm_kb "$1"; }
 
 # proxy_counters STACK: the counters of the proxy the stack uses; SIGUSR1
 # makes it print a line; wait for that line.

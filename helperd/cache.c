@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dlist.h"
 #include "dname.h"
 
 #define BUCKETS_MIN 64
@@ -28,7 +29,7 @@
 
 struct cache_entry {
     struct cache_entry *hnext;
-    struct cache_entry *prev, *next; /* LRU */
+    struct dlist_node lru;
     struct cache_answer *answer;
     int64_t expires;   /* ms */
     int64_t failed_at; /* ms of the last failed refresh; INT64_MIN: none */
@@ -43,7 +44,7 @@ struct cache {
     struct cache_entry **buckets;
     size_t n_buckets; /* power of two, 0 until the first put */
     size_t count;
-    struct cache_entry *head, *tail;
+    struct dlist lru;          /* of cache_entry.lru, most recently used first */
     uint16_t types[TYPES_MAX]; /* every qtype ever stored, while they fit */
     unsigned n_types;          /* TYPES_MAX + 1: more than fit */
 };
@@ -161,34 +162,17 @@ int cache_new(const struct cache_params *p, struct cache **ret_cache) {
     return 0;
 }
 
-static void lru_unlink(struct cache *c, struct cache_entry *e) {
-    if (e->prev)
-        e->prev->next = e->next;
-    else
-        c->head = e->next;
-    if (e->next)
-        e->next->prev = e->prev;
-    else
-        c->tail = e->prev;
-    e->prev = e->next = NULL;
-}
-
-static void lru_push_front(struct cache *c, struct cache_entry *e) {
-    e->prev = NULL;
-    e->next = c->head;
-    if (c->head)
-        c->head->prev = e;
-    c->head = e;
-    if (!c->tail)
-        c->tail = e;
-}
+/* The LRU list, most recently used first. */
+#define LRU_ENTRY(node) DLIST_ENTRY(node, struct cache_entry, lru)
+#define LRU_HEAD(c)     LRU_ENTRY((c)->lru.head)
+#define LRU_TAIL(c)     LRU_ENTRY((c)->lru.tail)
 
 static void entry_remove(struct cache *c, struct cache_entry *e) {
     struct cache_entry **pp = &c->buckets[e->hash & (c->n_buckets - 1)];
     while (*pp != e)
         pp = &(*pp)->hnext;
     *pp = e->hnext;
-    lru_unlink(c, e);
+    dlist_remove(&c->lru, &e->lru);
     c->count--;
     cache_answer_unref(e->answer);
     free(e);
@@ -197,8 +181,8 @@ static void entry_remove(struct cache *c, struct cache_entry *e) {
 void cache_flush(struct cache *c) {
     if (!c)
         return;
-    while (c->head)
-        entry_remove(c, c->head);
+    while (c->lru.head)
+        entry_remove(c, LRU_HEAD(c));
 }
 
 void cache_free(struct cache *c) {
@@ -214,8 +198,8 @@ size_t cache_count(const struct cache *c) {
 }
 
 static void evict_to(struct cache *c, size_t limit) {
-    while (c->count > limit && c->tail)
-        entry_remove(c, c->tail);
+    while (c->count > limit && c->lru.tail)
+        entry_remove(c, LRU_TAIL(c));
 }
 
 static size_t buckets_for(unsigned entries) {
@@ -281,8 +265,8 @@ size_t cache_flush_name(struct cache *c, const uint8_t *name) {
         }
         return removed;
     }
-    for (struct cache_entry *e = c->head, *next; e; e = next) {
-        next = e->next;
+    for (struct cache_entry *e = LRU_HEAD(c), *next; e; e = next) {
+        next = LRU_ENTRY(e->lru.next);
         if (e->key_len == n && memcmp(e->key, key, n) == 0) {
             entry_remove(c, e);
             removed++;
@@ -307,9 +291,9 @@ void cache_get(struct cache *c, const uint8_t *name, uint16_t qtype, int64_t now
     if (!e)
         return;
     if (now_ms < e->expires) {
-        if (e != c->head) {
-            lru_unlink(c, e);
-            lru_push_front(c, e);
+        if (c->lru.head != &e->lru) {
+            dlist_remove(&c->lru, &e->lru);
+            dlist_push_head(&c->lru, &e->lru);
         }
         ret_hit->state = CACHE_FRESH;
         ret_hit->ttl = (uint32_t)((e->expires - now_ms) / 1000);
@@ -373,13 +357,14 @@ int cache_put(struct cache *c, const uint8_t *name, uint16_t qtype, struct cache
     size_t b = h & (c->n_buckets - 1);
     e->hnext = c->buckets[b];
     c->buckets[b] = e;
-    lru_push_front(c, e);
+    dlist_push_head(&c->lru, &e->lru);
     c->count++;
     evict_to(c, c->p.entries);
     /* Drop one dead entry from the cold end per insert, so expired entries
      * do not sit on memory until the LRU reaches them. */
-    if (c->tail && c->tail != e && now_ms >= c->tail->expires + stale_ms(c))
-        entry_remove(c, c->tail);
+    struct cache_entry *cold = LRU_TAIL(c);
+    if (cold && cold != e && now_ms >= cold->expires + stale_ms(c))
+        entry_remove(c, cold);
     return 0;
 }
 

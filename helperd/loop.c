@@ -31,7 +31,7 @@ struct loop {
     void (*sig_cb)(int, void *);
     void *sig_userdata;
     struct loop_stats stats;
-    struct loop_task *tasks, *tasks_tail; /* posted, oldest first */
+    struct dlist tasks; /* posted, oldest first */
 };
 
 static int64_t mono_us(void) {
@@ -63,34 +63,21 @@ void loop_post(struct loop *l, struct loop_task *t, void (*cb)(struct loop_task 
     /* Iterations count from 0: store one more, so that 0 means "not posted". */
     t->posted_in = l->stats.iterations + 1;
     t->cb = cb;
-    t->next = NULL;
-    t->prev = l->tasks_tail;
-    if (l->tasks_tail)
-        l->tasks_tail->next = t;
-    else
-        l->tasks = t;
-    l->tasks_tail = t;
+    dlist_push_tail(&l->tasks, &t->node);
 }
 
 void loop_task_cancel(struct loop *l, struct loop_task *t) {
     if (!t->posted_in)
         return;
-    if (t->prev)
-        t->prev->next = t->next;
-    else
-        l->tasks = t->next;
-    if (t->next)
-        t->next->prev = t->prev;
-    else
-        l->tasks_tail = t->prev;
-    t->next = t->prev = NULL;
+    dlist_remove(&l->tasks, &t->node);
     t->posted_in = 0;
 }
 
 /* The tasks posted in earlier iterations; those they post run in the next. */
 static void run_tasks(struct loop *l) {
     struct loop_task *t;
-    while ((t = l->tasks) && t->posted_in <= l->stats.iterations) {
+    while ((t = DLIST_ENTRY(l->tasks.head, struct loop_task, node)) &&
+           t->posted_in <= l->stats.iterations) {
         loop_task_cancel(l, t);
         t->cb(t);
     }
@@ -284,7 +271,7 @@ int loop_run(struct loop *l) {
         l->now_us = end_us;
         l->now = end_us / 1000;
         int timeout = -1;
-        if (l->tasks) {
+        if (l->tasks.head) {
             timeout = 0;
         } else if (l->heap_len > 0) {
             int64_t d = l->heap[1]->when - l->now;

@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dlist.h"
+
 struct loop;
 
 struct loop_io {
@@ -63,7 +65,7 @@ static inline bool loop_timer_armed(const struct loop_timer *t) {
  * tasks posted before an iteration run after its events, oldest first.
  * Owners embed the task and cancel it before freeing it. */
 struct loop_task {
-    struct loop_task *next, *prev;
+    struct dlist_node node;
     uint64_t posted_in; /* the iteration it was posted in; 0: not posted */
     void (*cb)(struct loop_task *t);
 };

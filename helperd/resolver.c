@@ -38,7 +38,7 @@ struct fetch {
     uint16_t qtype;
     bool starting, finished;
     bool queued;                  /* waits for one of its owner's slots */
-    struct fetch *qnext, *qprev;  /* ... in the owner's queue, oldest first */
+    struct dlist_node qnode;      /* ... in the owner's queue, oldest first */
     struct user_use *owner;       /* the user charged for it (users.h), or NULL */
     uint8_t key[DNAME_MAX_WIRE];  /* the name in wire form, lower case */
     uint8_t name[DNAME_MAX_WIRE]; /* wire form, as the first asker spelt it */
@@ -240,15 +240,7 @@ static void owner_unqueue(struct fetch *f) {
     struct user_use *o = f->owner;
     if (!f->queued)
         return;
-    if (f->qprev)
-        f->qprev->qnext = f->qnext;
-    else
-        o->queue_head = f->qnext;
-    if (f->qnext)
-        f->qnext->qprev = f->qprev;
-    else
-        o->queue_tail = f->qprev;
-    f->qnext = f->qprev = NULL;
+    dlist_remove(&o->queue, &f->qnode);
     f->queued = false;
     o->queued--;
 }
@@ -256,13 +248,7 @@ static void owner_unqueue(struct fetch *f) {
 static void owner_enqueue(struct fetch *f) {
     struct user_use *o = f->owner;
     f->queued = true;
-    f->qprev = o->queue_tail;
-    f->qnext = NULL;
-    if (o->queue_tail)
-        ((struct fetch *)o->queue_tail)->qnext = f;
-    else
-        o->queue_head = f;
-    o->queue_tail = f;
+    dlist_push_tail(&o->queue, &f->qnode);
     o->queued++;
 }
 
@@ -621,8 +607,8 @@ static void owners_serve(struct loop_timer *t) {
         struct user_use *o = r->to_serve;
         r->to_serve = o->list_next;
         o->list_next = NULL;
-        while (o->queue_head && o->lookups < r->cfg->clients.lookups_per_user) {
-            struct fetch *f = o->queue_head;
+        while (o->queue.head && o->lookups < r->cfg->clients.lookups_per_user) {
+            struct fetch *f = DLIST_ENTRY(o->queue.head, struct fetch, qnode);
             owner_unqueue(f);
             o->lookups++;
             /* A queued fetch has waiters (the last one leaving frees it):

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "dlist.h"
 #include "upstream.h"
 
 #define BACKOFF_MIN_MS      1000
@@ -168,7 +169,7 @@ struct upstream_query {
     /* In the pool's wait queue (every connection it may use is full);
      * has waited at all (counted once). */
     bool waiting, waited;
-    struct upstream_query *wnext, *wprev;
+    struct dlist_node wait_node;
 };
 
 /* What a connection reports to the pool; upstream.c decides what follows,
@@ -202,7 +203,7 @@ struct upstream_pool {
     struct loop_timer cert_timer; /* the certificate expiry check */
     int answered_by;              /* see upstream_pool_answered_by() */
     /* Queries waiting for room on a connection, oldest first (query_wait). */
-    struct upstream_query *wait_head, *wait_tail;
+    struct dlist wait; /* of upstream_query.wait_node */
     unsigned n_waiting;
     struct upstream_query *dispatching; /* pool_on_dispatch's query: waits again at the head */
     struct loop_timer wait_timer;       /* runs pool_on_dispatch once there is room */
@@ -220,6 +221,7 @@ struct upstream_pool {
 #define CONN_OF_READ_TASK(t) ((struct conn *)((char *)(t)-offsetof(struct conn, read_task)))
 #define UPSTREAM_OF_TIMER(t)                                                                       \
     ((struct upstream *)((char *)(t)-offsetof(struct upstream, probe_timer)))
+#define WAITING_QUERY(node) DLIST_ENTRY(node, struct upstream_query, wait_node)
 #define QUERY_OF_TIMER(t)                                                                          \
     ((struct upstream_query *)((char *)(t)-offsetof(struct upstream_query, timer)))
 #define POOL_OF_FLUSH_TIMER(t)                                                                     \

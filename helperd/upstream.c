@@ -68,15 +68,7 @@ static void query_unwait(struct upstream_query *q) {
     struct upstream_pool *p = q->pool;
     if (!q->waiting)
         return;
-    if (q->wprev)
-        q->wprev->wnext = q->wnext;
-    else
-        p->wait_head = q->wnext;
-    if (q->wnext)
-        q->wnext->wprev = q->wprev;
-    else
-        p->wait_tail = q->wprev;
-    q->wnext = q->wprev = NULL;
+    dlist_remove(&p->wait, &q->wait_node);
     q->waiting = false;
     p->n_waiting--;
 }
@@ -90,35 +82,22 @@ static void query_wait(struct upstream_query *q) {
     if (!q->waited)
         p->stats.waited++;
     q->waited = true;
-    if (p->dispatching == q) {
-        q->wnext = p->wait_head;
-        q->wprev = NULL;
-        if (p->wait_head)
-            p->wait_head->wprev = q;
-        else
-            p->wait_tail = q;
-        p->wait_head = q;
-    } else {
-        q->wprev = p->wait_tail;
-        q->wnext = NULL;
-        if (p->wait_tail)
-            p->wait_tail->wnext = q;
-        else
-            p->wait_head = q;
-        p->wait_tail = q;
-    }
+    if (p->dispatching == q)
+        dlist_push_head(&p->wait, &q->wait_node);
+    else
+        dlist_push_tail(&p->wait, &q->wait_node);
     loop_timer_at(p->loop, &q->timer, q->deadline, query_on_timer);
 }
 
 static void pool_on_dispatch(struct loop_timer *t) {
     struct upstream_pool *p = POOL_OF_WAIT_TIMER(t);
-    while (p->wait_head) {
-        struct upstream_query *q = p->wait_head;
+    while (p->wait.head) {
+        struct upstream_query *q = WAITING_QUERY(p->wait.head);
         query_unwait(q);
         p->dispatching = q;
         query_next_try(q, 0); /* may finish (and free) q */
         p->dispatching = NULL;
-        if (p->wait_head == q)
+        if (p->wait.head == &q->wait_node)
             break; /* still no room: it waits again, first in line */
     }
 }
@@ -693,8 +672,8 @@ void upstream_pool_free(struct upstream_pool *p) {
         p->retired = up->next_retired;
         upstream_destroy(up);
     }
-    while (p->wait_head)
-        query_free(p->wait_head);
+    while (p->wait.head)
+        query_free(WAITING_QUERY(p->wait.head));
     loop_timer_cancel(p->loop, &p->warm_timer);
     loop_timer_cancel(p->loop, &p->cert_timer);
     loop_timer_cancel(p->loop, &p->wait_timer);
@@ -771,8 +750,8 @@ int upstream_pool_reload(struct upstream_pool *p, const struct config *cfg, stru
         for (struct conn *c = up->conns; c; c = c->next)
             for (struct upstream_query *q = c->queries; q; q = q->cnext)
                 query_renumber(q, old_to_new, cfg->n_upstreams);
-    for (struct upstream_query *q = p->wait_head; q; q = q->wnext)
-        query_renumber(q, old_to_new, cfg->n_upstreams);
+    for (struct dlist_node *n = p->wait.head; n; n = n->next)
+        query_renumber(WAITING_QUERY(n), old_to_new, cfg->n_upstreams);
 
     struct upstream *old[CONFIG_MAX_UPSTREAMS];
     size_t n_old = p->n_ups;

@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "dlist.h"
+
 struct user_use {
     uid_t uid;
     unsigned clients; /* open connections */
@@ -24,7 +26,7 @@ struct user_use {
      * oldest first (the resolver's own list of its fetches), and whether the
      * user is on the resolver's list of users to serve. */
     unsigned queued;
-    void *queue_head, *queue_tail;
+    struct dlist queue;
     bool listed;
     struct user_use *list_next;
     struct user_use *next; /* (the table's chain) */
