@@ -13,7 +13,7 @@
 set -eu
 
 PKGS="unbound stubby systemd-resolved libnss-resolve nscd knot-dnsutils openssl iproute2
-      util-linux libssl-dev pkg-config gcc make binutils"
+      util-linux libssl-dev pkg-config gcc make binutils linux-perf"
 
 log() { printf 'install-deps: %s\n' "$*" >&2; }
 

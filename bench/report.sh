@@ -405,6 +405,71 @@ function map_section(    di, d, i, t, m, line, any, cell, name, a, b, c, e, glis
     print ""
     print_targets("issue 14")
 }
+# Heap allocations per lookup: one row of the table (the daemon'\''s own,
+# OpenSSL'\''s and cache storage with call chains, the total only without).
+function alloc_row(name, wl, s, t,    key, n, k, m, i, j, tmp, SK, SV, sites, w) {
+    key = wl SUBSEP s SUBSEP t
+    if (!((key, "ok") in AL))
+        return
+    if (!AL[key, "ok"]) {
+        printf "| %s | %s | — | — | — | — |\n", name, AL[key, "note"] != "" ? AL[key, "note"] : "no result"
+        return
+    }
+    n = AL[key, "n"]
+    w = (AL[key, "fail"] + 0 > 0) ? " (" AL[key, "fail"] " of " n " failed)" : ""
+    if (AL[key, "lost"] != "")
+        w = w " (perf lost samples: at least this)"
+    if (AL[key, "conns"] + 0 > 0)
+        w = w " (" AL[key, "conns"] " new TLS connection" (AL[key, "conns"] + 0 == 1 ? "" : "s") " upstream during the count)"
+    if (!((key, "daemon") in AL)) {
+        printf "| %s | %.2f%s | — | — | — | — |\n", name, AL[key, "allocs"] / n, w
+        return
+    }
+    # The call sites, most allocations first.
+    m = split(AL[key, "sites"], tmp, " ")
+    for (i = 1; i <= m; i++) {
+        k = index(tmp[i], ":")
+        SK[i] = substr(tmp[i], 1, k - 1)
+        SV[i] = substr(tmp[i], k + 1) + 0
+    }
+    for (i = 1; i <= m; i++)
+        for (j = i + 1; j <= m; j++)
+            if (SV[j] > SV[i] || (SV[j] == SV[i] && SK[j] < SK[i])) {
+                k = SV[i]; SV[i] = SV[j]; SV[j] = k
+                k = SK[i]; SK[i] = SK[j]; SK[j] = k
+            }
+    sites = ""
+    for (i = 1; i <= m; i++)
+        sites = sites (i > 1 ? ", " : "") "`" SK[i] "` " sprintf(SV[i] / n < 0.1 ? "%.2f" : "%.1f", SV[i] / n)
+    printf "| %s | %.2f%s | %.2f | %.2f | %.2f | %s |\n", name, AL[key, "allocs"] / n, w, AL[key, "daemon"] / n,
+           AL[key, "openssl"] / n, AL[key, "cache"] / n, sites == "" ? "—" : sites
+}
+function alloc_section(    k, s) {
+    print ""
+    print "### Heap allocations per lookup"
+    print ""
+    if (ANOTE != "") {
+        print toupper(substr(ANOTE, 1, 1)) substr(ANOTE, 2) "."
+        return
+    }
+    print "malloc, calloc and realloc of the daemon'\''s process, counted with uprobes on libc (`perf probe`,"
+    print "`perf record -p`) over " ALN " lookups (getaddrinfo AF_UNSPEC: A and AAAA) after a warm-up, 0 ms,"
+    print "divided by the lookups. nss-dot'\''s are put by call chain (dwarf unwinding): OpenSSL (a frame"
+    print "of libssl or libcrypto), cache storage (under `cache_put` or `cache_answer_new`: memory the"
+    print "cache keeps, not per-query overhead), and the daemon'\''s own, named by the first daemon function"
+    print "above the allocator. The alternatives'\'' daemons: the total only. A TLS connection opened"
+    print "upstream during a count (its handshake allocates) is noted in the row."
+    print ""
+    print "| lookup | all | the daemon'\''s own | OpenSSL | cache storage | the daemon'\''s own, by call site |"
+    print "| --- | --- | --- | --- | --- | --- |"
+    alloc_row("nss-dot, uncached, 1 thread", "allocs-uncached", "dot", 1)
+    alloc_row("nss-dot, uncached, 8 threads", "allocs-uncached", "dot", 8)
+    alloc_row("nss-dot, map off, cached, 1 thread", "allocs-cached", "dot-nomap", 1)
+    for (k = 1; k <= nalt; k++) {
+        s = alts[k]
+        alloc_row(label[s] ", uncached, 1 thread", "allocs-uncached", s, 1)
+    }
+}
 # A target row of issue 15: one measured text, a goal, met or not.
 function t15(name, measured, met, goal) {
     T15[++n15] = "| " name " | " measured " | " goal " | " (met == "" ? "—" : met ? "yes" : "**no**") " |"
@@ -560,10 +625,40 @@ function scale_section(    di, d, rtt, r, b, bs, k, s, v, i, t, m, lim, txt, met
         if (any)
             t15("daemon CPU per uncached lookup, nss-dot ÷ best alternative, " d " ms one way", txt, ok, "≤ 0.50")
     }
+    # 5. Heap allocations: the daemon'\''s own per uncached lookup (OpenSSL'\''s
+    # and what the cache keeps beside it, not judged).
+    if (nal > 0) {
+        txt = ""; ok = 1; any = 0; a1 = ""; a2 = ""; why = ANOTE
+        for (t = 1; t <= 8; t += 7) {
+            key = "allocs-uncached" SUBSEP "dot" SUBSEP t
+            if (!AL[key, "ok"]) {
+                if (why == "")
+                    why = AL[key, "note"]
+                continue
+            }
+            any = 1
+            v = AL[key, "daemon"] / AL[key, "n"]
+            if (v >= 0.05)
+                ok = 0
+            txt = txt (txt == "" ? "" : ", ") sprintf("%.2f at %d thread%s", v, t, t == 1 ? "" : "s") \
+                  (AL[key, "lost"] != "" ? " (perf lost samples: at least this)" : "")
+            a1 = a1 (a1 == "" ? "" : " · ") sprintf("%.2f", AL[key, "openssl"] / AL[key, "n"])
+            a2 = a2 (a2 == "" ? "" : " · ") sprintf("%.2f", AL[key, "cache"] / AL[key, "n"])
+        }
+        n = "no per-query allocations on the hot path (the daemon'\''s own allocations per uncached lookup)"
+        if (any) {
+            txt = "nss-dot " txt "; beside it, not judged: OpenSSL " a1 ", cache storage " a2
+            key = "allocs-cached" SUBSEP "dot-nomap" SUBSEP 1
+            if (AL[key, "ok"])
+                txt = txt sprintf("; a cached lookup, map off: %.2f of its own", AL[key, "daemon"] / AL[key, "n"])
+            t15(n, txt, ok, "< 0.05")
+        } else
+            t15(n, why ~ /^not measured/ ? why : "not measured" (why != "" ? ": " why : ""), "", "< 0.05")
+    }
     if (n15 == 0 && ncl == 0 && ncs == 0)
         return
     print ""
-    print "## At the round-trip limit, with many clients, and with a big cache (issue 15)"
+    print "## At the round-trip limit, with many clients, with a big cache, and allocations (issue 15)"
     print ""
     print "### Targets (issue 15)"
     print ""
@@ -711,6 +806,8 @@ function scale_section(    di, d, rtt, r, b, bs, k, s, v, i, t, m, lim, txt, met
             print "."
         }
     }
+    if (nal > 0)
+        alloc_section()
 }
 BEGIN {
     nstack = split("dot dot-nomap dot-nagle unbound stubby resolved nscd files unix", order, " ")
@@ -751,6 +848,27 @@ NR == 1 { next }
     if (wl == "unavailable") {
         UNAV[s] = $21
         seen[s] = 1
+        next
+    }
+    # Heap allocations per lookup (issue 15): counts in the extra column.
+    if (wl ~ /^allocs/) {
+        if (wl == "allocs-none") {
+            ANOTE = $21
+            nal++
+            next
+        }
+        key = wl SUBSEP s SUBSEP t
+        ne = split($23, ex, ";")
+        for (k = 1; k <= ne; k++) {
+            eq = index(ex[k], "=")
+            if (eq)
+                AL[key, substr(ex[k], 1, eq - 1)] = substr(ex[k], eq + 1)
+        }
+        AL[key, "n"] = $6; AL[key, "fail"] = $7; AL[key, "note"] = $21; AL[key, "conns"] = $18
+        AL[key, "ok"] = $6 + 0 > 0 && AL[key, "allocs"] != ""
+        if ($6 + 0 > ALN + 0)
+            ALN = $6
+        nal++
         next
     }
     # The scale phases (issue 15): their own tables. Key: workload, stack,

@@ -32,7 +32,7 @@
 # 10,000 lookups (from /proc), its peak RSS (VmHWM), and the TLS connections
 # the proxy saw during the run.
 #
-# Then two phases at scale (issue 15):
+# Then three more phases (issue 15): two at scale, and the allocations.
 #
 #   clients   CLIENTS (1024) client threads, each looking up a new name, for
 #             CLIENTS_DURATION seconds at CLIENTS_DELAY (10) ms, against nss-dot
@@ -54,6 +54,16 @@
 #             batch), and the event loop's long iterations (dot-helperctl
 #             stats) around it.
 #             The same with the answer map on, as an extra row (no churn).
+#   allocs    heap allocations per lookup in the daemons (0 ms): malloc, calloc
+#             and realloc of the daemon's process counted with uprobes (perf
+#             probe on libc, perf record -p), ALLOCS_LOOKUPS lookups each after
+#             a warm-up: nss-dot uncached at 1 and 8 threads and cached with
+#             the map off (dot-nomap: every lookup over the socket), each
+#             allocation put by its call chain (dwarf unwinding) under OpenSSL,
+#             cache storage (cache_put, cache_answer_new) or the daemon's own
+#             (with the daemon function that asked); and the total of the DoT
+#             alternatives' daemons, uncached. Without perf or uprobes it is
+#             reported as not measured.
 #
 # Everything runs inside new mount, network, UTS and PID namespaces (unshare):
 # loopback only, private /etc/hosts, nsswitch.conf, resolv.conf,
@@ -68,11 +78,11 @@
 #               [--stacks "dot dot-nomap dot-nagle unbound stubby resolved nscd files unix"]
 #               [--api gai|gai4|ghbn]
 #               [--cold-runs N] [--update-docs] [--keep] [--no-deps] [--debug CMD]
-#               [--phases "delays clients cache"] [--clients N] [--clients-delay MS]
+#               [--phases "delays clients cache allocs"] [--clients N] [--clients-delay MS]
 #               [--clients-duration S] [--cache-sizes "1000 10000 100000 1000000"]
-#               [--cache-map-max N] [--churn S]
+#               [--cache-map-max N] [--churn S] [--allocs-lookups N]
 # --quick: 0.5 s per run, one cold start, 1.5 s of 1024 clients, cache sizes up
-# to 100,000 and 2 s of churn.
+# to 100,000, 2 s of churn and 100 lookups per allocation count (default 200).
 # --cache-map-max: the largest size measured with the answer map on (its fill
 # costs as much again; default 100000).
 # --debug CMD runs CMD (with bash -c) inside the namespace once the first
@@ -93,7 +103,7 @@ UPDATE_DOCS=no
 KEEP=no
 DEPS=yes
 DEBUG_CMD=""
-PHASES="delays clients cache"
+PHASES="delays clients cache allocs"
 CLIENTS=1024
 CLIENTS_DELAY=10
 CLIENTS_DURATION=5
@@ -105,13 +115,14 @@ CACHE_SIZES="1000 10000 100000 1000000"
 CACHE_MAP_MAX=100000
 CACHE_DURATION=2
 CHURN=10
+ALLOCS_LOOKUPS=200
 ARGS="$*"
 ORIG_ARGS=("$@")
 while [ $# -gt 0 ]; do
     case $1 in
         --quick)
             DURATION=0.5 COLD_RUNS=1 CLIENTS_DURATION=1.5 CACHE_DURATION=0.5 CHURN=2
-            CACHE_SIZES="1000 10000 100000" CACHE_MAP_MAX=10000
+            CACHE_SIZES="1000 10000 100000" CACHE_MAP_MAX=10000 ALLOCS_LOOKUPS=100
             ;;
         --phases) PHASES=$2 && shift ;;
         --clients) CLIENTS=$2 && shift ;;
@@ -120,6 +131,7 @@ while [ $# -gt 0 ]; do
         --cache-sizes) CACHE_SIZES=$2 && shift ;;
         --cache-map-max) CACHE_MAP_MAX=$2 && shift ;;
         --churn) CHURN=$2 && shift ;;
+        --allocs-lookups) ALLOCS_LOOKUPS=$2 && shift ;;
         --delays) DELAYS=$2 && shift ;;
         --duration) DURATION=$2 && shift ;;
         --threads) THREADS=$2 && shift ;;
@@ -255,6 +267,8 @@ cleanup() {
     for pid in $PIDS; do
         stop_pid "$pid"
     done
+    # Uprobes outlive the namespace: the allocations phase's, if it was cut short.
+    [ -z "${ALLOC_PROBES:-}" ] || alloc_probes_drop
     if [ "$KEEP" = yes ] || [ "$rc" -ne 0 ]; then
         log "kept $W"
     else
@@ -1182,9 +1196,249 @@ phase_cache() {
     stop_proxies
 }
 
+# --- heap allocations per lookup (issue 15) --------------------------------------------
+
+# The libc allocator entry points counted, as perf probe names them.
+ALLOC_FUNCS="malloc calloc realloc"
+# The probes this run added (removed at the end, also on failure).
+ALLOC_PROBES=""
+
+# alloc_probes_drop: remove the probes this run added, and only those.
+alloc_probes_drop() {
+    local p
+    for p in $ALLOC_PROBES; do
+        perf probe -q -d "$p" >/dev/null 2>&1 || log "could not remove the probe $p"
+    done
+    ALLOC_PROBES=""
+}
+
+# alloc_probes PID: uprobes on the allocator entry points of the libc that
+# process PID maps; a probe that is already there on that file is used as
+# it is. On failure sets ALLOC_WHY and returns 1.
+alloc_probes() {
+    local libc f have on
+    if ! command -v perf >/dev/null 2>&1 || ! perf version >/dev/null 2>&1; then
+        ALLOC_WHY="perf is not installed (linux-perf)"
+        return 1
+    fi
+    libc=$(awk '$6 ~ /\/libc\.so\.6$/ { print $6; exit }' "/proc/$1/maps" 2>/dev/null)
+    [ -n "$libc" ] || {
+        ALLOC_WHY="no libc.so.6 in the daemon's memory map"
+        return 1
+    }
+    libc=$(readlink -f "$libc")
+    for f in $ALLOC_FUNCS; do
+        have=$(perf probe -l "probe_libc:$f" 2>/dev/null || true)
+        if [ -n "$have" ]; then
+            on=$(printf '%s\n' "$have" | sed -n 's/.* in \(.*\))$/\1/p' | head -n 1)
+            if [ -z "$on" ] || [ "$(readlink -f "$on")" != "$libc" ]; then
+                ALLOC_WHY="the probe probe_libc:$f exists on another file (${on:-?})"
+                return 1
+            fi
+            continue
+        fi
+        perf probe -q -x "$libc" --add "$f" >"$W/perf-probe.log" 2>&1 || {
+            ALLOC_WHY="perf probe -x $libc --add $f failed (no uprobes?): $(grep -v '^$' "$W/perf-probe.log" | head -n 1)"
+            return 1
+        }
+        ALLOC_PROBES="$ALLOC_PROBES probe_libc:$f"
+    done
+}
+
+# alloc_classify FILE: the samples of a perf script -F event,ip,sym,dso
+# output, counted by call chain (innermost frame first): "openssl" when a
+# frame is OpenSSL's (its library, or an SSL_/CRYPTO_/EVP_/OSSL_ symbol, or
+# frames of no known symbol right under the daemon's tls_* calls), else
+# "cache" when the chain has cache_put or cache_answer_new (memory the cache
+# keeps), else "daemon", with the first daemon function above the allocator.
+# Prints key=value;... for the CSV's extra column.
+alloc_classify() {
+    awk -v daemon="$(readlink -f "$DAEMON")" '
+    function flush(    i, dso, cls, site, k, unk) {
+        if (nf == 0 && !insample)
+            return
+        insample = 0
+        total++
+        cls = ""; site = ""; unk = 0
+        for (i = 1; i <= nf; i++) {
+            # An inlined frame belongs to the next frame at the same address.
+            dso = D[i]
+            for (k = i + 1; dso == "" && k <= nf && IP[k] == IP[i]; k++)
+                dso = D[k]
+            if (dso ~ /\/lib(ssl|crypto)\.so/ || S[i] ~ /^(SSL|CRYPTO|EVP|OSSL|ossl)_/) {
+                cls = "openssl"
+                break
+            }
+            if (dso == daemon) {
+                if (site == "")
+                    site = S[i]
+                if (S[i] == "cache_put" || S[i] == "cache_answer_new")
+                    cls = "cache"
+                # OpenSSL without symbols, called by the daemon'\''s TLS layer.
+                if (site == S[i] && unk && S[i] ~ /^tls_(read|write|flush|handshake)$/) {
+                    cls = "openssl"
+                    break
+                }
+            } else if (S[i] == "[unknown]" && site == "")
+                unk = 1
+        }
+        if (cls == "")
+            cls = "daemon"
+        N[cls]++
+        if (cls == "daemon")
+            SITE[site == "" ? "?" : site]++
+        nf = 0
+    }
+    /^[^\t]/ { flush(); insample = 1; next }
+    /^\t/ {
+        line = $0
+        sub(/^\t[ ]*/, "", line)
+        ip = line; sub(/ .*/, "", ip)
+        rest = substr(line, length(ip) + 2)
+        dso = ""
+        if (rest ~ /\(inlined\)$/)
+            sub(/ \(inlined\)$/, "", rest)
+        else if (match(rest, / \([^()]*\)$/)) {
+            dso = substr(rest, RSTART + 2, RLENGTH - 3)
+            rest = substr(rest, 1, RSTART - 1)
+        }
+        sub(/\+0x[0-9a-f]+$/, "", rest)
+        nf++
+        IP[nf] = ip; S[nf] = rest; D[nf] = dso
+        next
+    }
+    /^$/ { flush() }
+    END {
+        flush()
+        printf "allocs=%d;daemon=%d;openssl=%d;cache=%d;sites=", total, N["daemon"], N["openssl"], N["cache"]
+        sep = ""
+        for (k in SITE) {
+            gsub(/[,;= ]/, "_", k)
+            printf "%s%s:%d", sep, k, SITE[k]
+            sep = " "
+        }
+        print ""
+    }'
+}
+
+# alloc_count STACK WL THREADS CHAIN LOADGEN-ARGS...: count the allocations
+# of the stack's daemon while loadgen runs (CHAIN yes: with call chains,
+# classified; no: the total only), one CSV row (workload WL).
+alloc_count() {
+    local s=$1 wl=$2 threads=$3 chain=$4 pid=${DPID[$1]} perf_pid ctl ack line out f ev cg=() extra note="" p0 p1
+    shift 4
+    local data=$W/$wl-$s-$threads.perf
+    [ "$chain" = no ] || cg=(--call-graph "dwarf,2048" -m 8192)
+    ev=()
+    for f in $ALLOC_FUNCS; do
+        ev+=(-e "probe_libc:$f")
+    done
+    rm -f "$W/perf.ctl" "$W/perf.ack"
+    mkfifo "$W/perf.ctl" "$W/perf.ack"
+    # Both ends held open here, read and write: neither perf's open nor
+    # ours blocks, and perf reads "enable" whenever it is ready for it.
+    exec {ctl}<>"$W/perf.ctl" {ack}<>"$W/perf.ack"
+    # -B: no build-id pass at the end; perf script finds the files by path.
+    start_bg "$W/perf.log" perf record -q -B -D -1 --control "fifo:$W/perf.ctl,$W/perf.ack" \
+        -o "$data" "${cg[@]}" "${ev[@]}" -p "$pid"
+    perf_pid=$LAST_PID
+    line=""
+    echo enable >&"$ctl"
+    read -r -t 20 -u "$ack" line || true
+    if [ "$line" != ack ]; then
+        note="not measured: perf record did not start: $(grep -v '^$' "$W/perf.log" | tail -n 1 | tr ',' ';')"
+        out=""
+    else
+        p0=$(proxy_counters "$s")
+        out=$(via "$s" "$LOADGEN" -a gai -t "$threads" -l "$s" -W 0 "$@" 2>&1) || true
+        echo disable >&"$ctl"
+        p1=$(proxy_counters "$s")
+        read -r -t 20 -u "$ack" line || true
+    fi
+    # perf record ends on SIGTERM as on SIGINT, writing what it has.
+    stop_pid "$perf_pid"
+    forget_pid "$perf_pid"
+    exec {ctl}>&- {ack}>&-
+    if [ -z "$note" ] && ! perf script -i "$data" -F event,ip,sym,dso >"$W/perf-script.txt" \
+        2>"$W/perf-script.log"; then
+        note="not measured: perf script failed: $(grep -v '^$' "$W/perf-script.log" | tail -n 1 | tr ',' ';')"
+    fi
+    [ "$KEEP" = yes ] || rm -f "$data"
+    if [ -z "$note" ]; then
+        if [ "$chain" = no ]; then
+            extra="allocs=$(grep -c 'probe_libc:' "$W/perf-script.txt" || true)"
+        else
+            extra=$(alloc_classify <"$W/perf-script.txt")
+        fi
+        # Samples perf could not keep make the count a floor: say so.
+        line=$(grep -i 'lost' "$W/perf-script.log" | head -n 1 | tr ',;=' '  :' || true)
+        [ -z "$line" ] || extra="$extra;lost=$line"
+        ROW_EXTRA=$extra
+        API=gai record 0 "$wl" "$threads" "$s" "$out" "" "" "$p0" "$p1"
+        log "    allocations: ${extra%%;sites=*}"
+    else
+        log "  $s: $note"
+        printf '0,%s,%s,%s,gai,,,,,,,,,,,,,,,,%s,,\n' "$wl" "$threads" "$s" "$note" >>"$CSV"
+    fi
+}
+
+phase_allocs() {
+    local s t n=$ALLOCS_LOOKUPS t0 alts=""
+    case " $STACKS " in *" dot "*) ;; *) return 0 ;; esac
+    t0=$(date +%s)
+    log "=== heap allocations per lookup ($n lookups each, 0 ms)"
+    start_proxies 0
+    ALLOC_WHY=""
+    for s in dot dot-nomap unbound stubby resolved; do
+        case " $STACKS " in *" $s "*) ;; *) continue ;; esac
+        case $s in dot | dot-nomap) ;; *) alts="$alts $s" ;; esac
+        [ -z "${REASON[$s]:-}" ] || continue
+        stack_stop "$s"
+        stack_start "$s" || {
+            log "$s: cannot run: ${REASON[$s]}"
+            stack_stop "$s"
+            continue
+        }
+        if [ -z "$ALLOC_WHY" ] && [ -z "$ALLOC_PROBES" ]; then
+            alloc_probes "${DPID[$s]}" || true
+        fi
+        if [ -n "$ALLOC_WHY" ]; then
+            log "allocations not measured: $ALLOC_WHY"
+            printf '0,allocs-none,,,gai,,,,,,,,,,,,,,,,not measured: %s,,\n' "${ALLOC_WHY//,/;}" >>"$CSV"
+            stack_stop "$s"
+            break
+        fi
+        case $s in
+            dot)
+                for t in 1 8; do
+                    # The pool opens its connections and learns the server
+                    # first: what is counted is the steady state (the new TLS
+                    # connections during the count are in its row).
+                    via "$s" "$LOADGEN" -a gai -t "$t" -n $((32 * t)) -W 0 \
+                        -p "aw-$s-$t-%t-%i.wild.test" >/dev/null 2>&1 || true
+                    alloc_count "$s" allocs-uncached "$t" yes -n "$n" -p "a-$s-$t-%t-%i.wild.test"
+                done
+                ;;
+            dot-nomap)
+                via "$s" "$LOADGEN" -a gai -n 8 -W 0 -N "$CACHED_NAMES" >/dev/null 2>&1 || true
+                alloc_count "$s" allocs-cached 1 yes -n "$n" -N "$CACHED_NAMES"
+                ;;
+            *)
+                via "$s" "$LOADGEN" -a gai -n 32 -W 0 -p "aw-$s-1-%t-%i.wild.test" >/dev/null 2>&1 || true
+                alloc_count "$s" allocs-uncached 1 no -n "$n" -p "a-$s-1-%t-%i.wild.test"
+                ;;
+        esac
+        stack_stop "$s"
+    done
+    alloc_probes_drop
+    stop_proxies
+    log "allocations: $(($(date +%s) - t0)) s"
+}
+
 if [ -z "$DEBUG_CMD" ]; then
     ! has_phase clients || phase_clients
     ! has_phase cache || phase_cache
+    ! has_phase allocs || phase_allocs
 fi
 
 for s in $STACKS; do
