@@ -4,8 +4,9 @@
  *
  * The parser makes two passes over the same bytes with the same code: the
  * first validates everything and measures (kept records, name arena size),
- * the second fills one allocation of each. So a response costs exactly two
- * mallocs, and nothing is allocated for a message that turns out malformed.
+ * the second fills them in: into the message's inline room when they fit
+ * (the usual answer: no allocation), else into one allocation of each.
+ * Nothing is allocated for a message that turns out malformed.
  * Everything read from the message is bounds-checked against its length;
  * no count is trusted before the bytes it describes have been seen.
  */
@@ -360,50 +361,56 @@ static int parse_pass(struct parse *ps) {
     return 0;
 }
 
-int dns_parse_response(const uint8_t *pkt, size_t len, struct dns_msg *ret_msg) {
-    struct dns_msg m = {0};
-    struct parse ps = {.pkt = pkt, .len = len, .m = &m};
-    int r;
+/* The header part of m, zeroed: everything before the inline room. */
+static void msg_reset(struct dns_msg *m) {
+    memset(m, 0, offsetof(struct dns_msg, answers_inline_));
+}
 
+/* Frees what m took from the heap (not its inline room). */
+static void msg_release(struct dns_msg *m) {
+    if (m->answers != m->answers_inline_)
+        free(m->answers);
+    if (m->arena_ != m->arena_inline_)
+        free(m->arena_);
+    msg_reset(m);
+}
+
+int dns_parse_response(const uint8_t *pkt, size_t len, struct dns_msg *ret_msg) {
     if (!pkt || !ret_msg)
         return -EINVAL;
-    r = parse_pass(&ps);
-    if (r < 0)
+    struct dns_msg *m = ret_msg;
+    msg_reset(m);
+    struct parse ps = {.pkt = pkt, .len = len, .m = m};
+    int r = parse_pass(&ps);
+    if (r < 0) {
+        msg_reset(m);
         return r;
-
-    size_t arena_size = ps.arena_used, n_kept = ps.n_kept;
-    uint8_t *arena = malloc(arena_size);
-    if (!arena)
-        return -ENOMEM;
-    struct dns_rr *answers = NULL;
-    if (n_kept > 0) {
-        answers = calloc(n_kept, sizeof(*answers));
-        if (!answers) {
-            free(arena);
-            return -ENOMEM;
-        }
     }
 
-    m = (struct dns_msg){.answers = answers, .arena_ = arena};
-    ps = (struct parse){.pkt = pkt, .len = len, .m = &m, .arena = arena};
+    size_t arena_size = ps.arena_used, n_kept = ps.n_kept;
+    msg_reset(m);
+    m->arena_ = arena_size <= sizeof(m->arena_inline_) ? m->arena_inline_ : malloc(arena_size);
+    if (n_kept > 0)
+        m->answers =
+            n_kept <= DNS_MSG_INLINE_RRS ? m->answers_inline_ : calloc(n_kept, sizeof(*m->answers));
+    if (!m->arena_ || (n_kept > 0 && !m->answers)) {
+        msg_release(m);
+        return -ENOMEM;
+    }
+    ps = (struct parse){.pkt = pkt, .len = len, .m = m, .arena = m->arena_};
     r = parse_pass(&ps);
     /* Same bytes, same code: the second pass cannot disagree with the first. */
     if (r < 0 || ps.arena_used != arena_size || ps.n_kept != n_kept) {
-        free(answers);
-        free(arena);
+        msg_release(m);
         return r < 0 ? r : -EBADMSG;
     }
-    m.n_answers = n_kept;
-    *ret_msg = m;
+    m->n_answers = n_kept;
     return 0;
 }
 
 void dns_msg_free(struct dns_msg *m) {
-    if (!m)
-        return;
-    free(m->answers);
-    free(m->arena_);
-    *m = (struct dns_msg){0};
+    if (m)
+        msg_release(m);
 }
 
 static const struct dns_rr *find_cname(const struct dns_msg *m, const uint8_t *owner) {
@@ -419,15 +426,21 @@ static uint32_t min_ttl(bool *have, uint32_t ttl, uint32_t v) {
     return r;
 }
 
+/* The public part of a, zeroed: everything before the inline room. */
+static void answer_reset(struct dns_answer *a) {
+    memset(a, 0, offsetof(struct dns_answer, aliases_inline_));
+}
+
 int dns_answer_follow(const struct dns_msg *m, const uint8_t *qname, uint16_t qtype,
                       struct dns_answer *ret_answer) {
-    struct dns_answer a = {0};
+    struct dns_answer *a = ret_answer;
     const uint8_t *cur;
     bool have_ttl = false;
     size_t n_cnames = 0;
 
     if (!m || !qname || !ret_answer || !m->qname)
         return -EINVAL;
+    answer_reset(a);
     /* The canonical name must point into the message; the chain starts at
      * the question, which is also what nss_dns calls the name with no CNAME. */
     if (!dname_wire_equal(qname, m->qname))
@@ -438,8 +451,9 @@ int dns_answer_follow(const struct dns_msg *m, const uint8_t *qname, uint16_t qt
         n_cnames += m->answers[i].type == DNS_TYPE_CNAME;
     /* A CNAME query is answered by the CNAME itself, not what it points to. */
     if (qtype != DNS_TYPE_CNAME && n_cnames > 0) {
-        a.aliases = calloc(n_cnames, sizeof(*a.aliases));
-        if (!a.aliases)
+        a->aliases = n_cnames <= DNS_ANSWER_INLINE_ALIASES ? a->aliases_inline_
+                                                           : calloc(n_cnames, sizeof(*a->aliases));
+        if (!a->aliases)
             return -ENOMEM;
         for (;;) {
             const struct dns_rr *c = find_cname(m, cur);
@@ -447,43 +461,45 @@ int dns_answer_follow(const struct dns_msg *m, const uint8_t *qname, uint16_t qt
                 break;
             /* A chain without a loop uses each CNAME record at most once, so
              * one hop more than there are records is a loop, of any length. */
-            if (a.n_aliases == n_cnames) {
-                free(a.aliases);
+            if (a->n_aliases == n_cnames) {
+                dns_answer_free(a);
                 return -ELOOP;
             }
-            a.aliases[a.n_aliases++] = c->owner;
-            a.ttl = min_ttl(&have_ttl, a.ttl, c->ttl);
+            a->aliases[a->n_aliases++] = c->owner;
+            a->ttl = min_ttl(&have_ttl, a->ttl, c->ttl);
             cur = c->u.target;
         }
     }
-    a.canonical = cur;
+    a->canonical = cur;
 
+    size_t n_records = 0;
     for (size_t i = 0; i < m->n_answers; i++)
         if (m->answers[i].type == qtype && dname_wire_equal(m->answers[i].owner, cur))
-            a.n_records++;
-    if (a.n_records > 0) {
-        a.records = calloc(a.n_records, sizeof(*a.records));
-        if (!a.records) {
-            free(a.aliases);
+            n_records++;
+    if (n_records > 0) {
+        a->records = n_records <= DNS_ANSWER_INLINE_RRS ? a->records_inline_
+                                                        : calloc(n_records, sizeof(*a->records));
+        if (!a->records) {
+            dns_answer_free(a);
             return -ENOMEM;
         }
-        size_t n = 0;
         for (size_t i = 0; i < m->n_answers; i++) {
             const struct dns_rr *rr = &m->answers[i];
             if (rr->type != qtype || !dname_wire_equal(rr->owner, cur))
                 continue;
-            a.records[n++] = rr;
-            a.ttl = min_ttl(&have_ttl, a.ttl, rr->ttl);
+            a->records[a->n_records++] = rr;
+            a->ttl = min_ttl(&have_ttl, a->ttl, rr->ttl);
         }
     }
-    *ret_answer = a;
     return 0;
 }
 
 void dns_answer_free(struct dns_answer *a) {
     if (!a)
         return;
-    free(a->aliases);
-    free(a->records);
-    *a = (struct dns_answer){0};
+    if (a->aliases != a->aliases_inline_)
+        free(a->aliases);
+    if (a->records != a->records_inline_)
+        free(a->records);
+    answer_reset(a);
 }

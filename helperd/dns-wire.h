@@ -69,6 +69,17 @@ struct dns_rr {
     } u;
 };
 
+/* Room inside struct dns_msg and struct dns_answer for what the usual
+ * answer holds, so that parsing it allocates nothing (issue 15); a bigger
+ * one (long CNAME chains, many records) goes to the heap. The usual answer
+ * of a lookup: its question, up to a few CNAMEs, a handful of addresses. */
+#define DNS_MSG_INLINE_NAMES      1024 /* octets of names (the question, owners, targets) */
+#define DNS_MSG_INLINE_RRS        16   /* kept answer records */
+#define DNS_ANSWER_INLINE_RRS     16
+#define DNS_ANSWER_INLINE_ALIASES 8
+
+/* A parsed response. Its pointers may point into the struct itself: never
+ * copy one (pass a pointer), and free it with dns_msg_free(). */
 struct dns_msg {
     uint16_t id;
     uint16_t flags; /* the 16 header flag bits, rcode in the low 4 */
@@ -84,12 +95,16 @@ struct dns_msg {
     uint32_t soa_minimum; /* its MINIMUM field */
     bool has_keepalive;
     uint16_t keepalive_100ms; /* the server's edns-tcp-keepalive timeout */
-    uint8_t *arena_;          /* owned storage for the names */
+    /* Storage: the inline room, or the heap when the message needs more. */
+    uint8_t *arena_; /* the names */
+    struct dns_rr answers_inline_[DNS_MSG_INLINE_RRS];
+    uint8_t arena_inline_[DNS_MSG_INLINE_NAMES];
 };
 
-/* Parses a response (no TCP length prefix). Rejects messages without QR, with
- * QDCOUNT != 1, truncated anywhere, or malformed. 0 or -EBADMSG/-ENOMEM.
- * On success the caller frees *ret_msg's contents with dns_msg_free(). */
+/* Parses a response (no TCP length prefix) into *ret_msg, in place. Rejects
+ * messages without QR, with QDCOUNT != 1, truncated anywhere, or malformed.
+ * 0 or -EBADMSG/-ENOMEM. On success the caller frees *ret_msg's contents with
+ * dns_msg_free(); on failure there is nothing to free. */
 int dns_parse_response(const uint8_t *pkt, size_t len, struct dns_msg *ret_msg);
 void dns_msg_free(struct dns_msg *m);
 
@@ -99,18 +114,22 @@ void dns_msg_free(struct dns_msg *m);
  * as long as one message holds is followed; a loop, of any length, is
  * known by needing more hops than the message has CNAME records); then take
  * every record of qtype owned by the final name. */
+/* Like struct dns_msg, never copied: its arrays may be its own inline room. */
 struct dns_answer {
     const uint8_t *canonical; /* final name (points into the msg), never NULL on success */
     size_t n_aliases;
-    const uint8_t **aliases; /* malloc'd: owners of the CNAMEs followed, in order */
+    const uint8_t **aliases; /* owners of the CNAMEs followed, in order */
     size_t n_records;
-    const struct dns_rr **records; /* malloc'd array of pointers into msg->answers */
+    const struct dns_rr **records; /* pointers into msg->answers */
     uint32_t ttl;                  /* smallest TTL among CNAMEs followed and records */
+    const uint8_t *aliases_inline_[DNS_ANSWER_INLINE_ALIASES];
+    const struct dns_rr *records_inline_[DNS_ANSWER_INLINE_RRS];
 };
 
-/* 0 on success (n_records may be 0: NODATA), -ELOOP for a CNAME loop,
- * -EINVAL when qname is not m's question, -ENOMEM. Free with
- * dns_answer_free(). */
+/* Fills *ret_answer in place: 0 on success (n_records may be 0: NODATA),
+ * -ELOOP for a CNAME loop, -EINVAL when qname is not m's question, -ENOMEM.
+ * On success free with dns_answer_free(); on failure there is nothing to
+ * free. */
 int dns_answer_follow(const struct dns_msg *m, const uint8_t *qname, uint16_t qtype,
                       struct dns_answer *ret_answer);
 void dns_answer_free(struct dns_answer *a);
