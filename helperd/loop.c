@@ -228,6 +228,10 @@ int loop_defer_free(struct loop *l, void (*fn)(void *), void *p) {
     return 0;
 }
 
+void loop_run_deferred(struct loop *l) {
+    run_deferred(l);
+}
+
 static void on_signal(struct loop_io *io, uint32_t revents) {
     struct loop *l = (struct loop *)((char *)io - offsetof(struct loop, sig_io));
     (void)revents;

@@ -77,6 +77,9 @@ void loop_task_cancel(struct loop *l, struct loop_task *t);
 
 /* Frees p with fn after the current batch of events has been dispatched. */
 int loop_defer_free(struct loop *l, void (*fn)(void *), void *p);
+/* Runs the deferred frees now: for a teardown, outside every callback, whose
+ * deferred frees need what it is about to free (loop_free runs the rest). */
+void loop_run_deferred(struct loop *l);
 
 /* Calls cb(signo, userdata) for each of the signals in list (0-terminated),
  * which are blocked for normal delivery. */

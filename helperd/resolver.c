@@ -21,6 +21,7 @@
 #include "cache.h"
 #include "dname.h"
 #include "dns-wire.h"
+#include "freelist.h"
 #include "log.h"
 #include "map-writer.h"
 #include "search.h"
@@ -97,6 +98,7 @@ struct resolver {
     struct users *owners;          /* fetches in flight per user (clients.lookups_per_user) */
     struct user_use *to_serve;     /* users with queued fetches and a slot free */
     struct loop_timer serve_timer; /* runs owners_serve */
+    struct freelist spare_jobs, spare_fetches;
     struct map_writer *map;
     uint32_t seed;
     uint8_t frame[IPC_HEADER_LEN + IPC_MAX_REPLY_BODY];
@@ -155,6 +157,8 @@ int resolver_new(struct loop *l, const struct config *cfg, struct upstream_pool 
     r->loop = l;
     r->cfg = cfg;
     r->pool = pool;
+    freelist_init(&r->spare_jobs, sizeof(struct resolver_job), FREELIST_KEEP);
+    freelist_init(&r->spare_fetches, sizeof(struct fetch), FREELIST_KEEP);
     if (getrandom(&r->seed, sizeof(r->seed), GRND_NONBLOCK) != sizeof(r->seed))
         r->seed = (uint32_t)(uintptr_t)r ^ (uint32_t)getpid();
     struct cache_params p;
@@ -279,7 +283,7 @@ static void fetch_free(struct fetch *f) {
         }
         users_release(f->r->owners, o);
     }
-    free(f);
+    freelist_put(&f->r->spare_fetches, f);
 }
 
 static void fetch_unlink(struct fetch *f) {
@@ -538,7 +542,7 @@ static void fetch_join(struct resolver *r, const uint8_t *name, uint16_t qtype, 
          * user's queries in flight are capped so that a flood of new names
          * cannot take the whole pool (joining one in flight is free). */
         struct user_use *owner = s ? users_get(r->owners, s->job->owner) : NULL;
-        f = calloc(1, sizeof(*f));
+        f = freelist_get(&r->spare_fetches);
         if (!f) {
             users_release(r->owners, owner);
             if (s)
@@ -645,7 +649,7 @@ static void job_free(struct resolver_job *job) {
         r->jobs = job->next;
     if (job->next)
         job->next->prev = job->prev;
-    free(job);
+    freelist_put(&r->spare_jobs, job);
 }
 
 void resolver_cancel(struct resolver_job *job) {
@@ -667,6 +671,8 @@ void resolver_free(struct resolver *r) {
             fetch_free(f);
         }
     loop_timer_cancel(r->loop, &r->serve_timer);
+    freelist_clear(&r->spare_jobs);
+    freelist_clear(&r->spare_fetches);
     cache_free(r->cache);
     conf_unref(r->search);
     users_free(r->owners);
@@ -983,7 +989,7 @@ int resolver_start(struct resolver *r, const struct ipc_request *req, uid_t owne
 int resolver_start_traced(struct resolver *r, const struct ipc_request *req, uid_t owner,
                           resolver_cb cb, void *userdata, struct resolver_trace *trace,
                           struct resolver_job **ret_job) {
-    struct resolver_job *job = calloc(1, sizeof(*job));
+    struct resolver_job *job = freelist_get(&r->spare_jobs);
     if (!job)
         return -ENOMEM;
     job->r = r;

@@ -15,6 +15,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "freelist.h"
 #include "ipc.h"
 #include "log.h"
 #include "query-ms.h"
@@ -61,6 +62,7 @@ struct server {
     unsigned accept_batch;   /* accepts per wakeup (on_accept); 0: 1 */
     uint64_t accept_grow_at; /* the iteration after a batch that found a client each time; 0 none */
     struct users *users;
+    struct freelist spare_clients; /* closed ones, for the next accepts */
     struct server_stats stats;
 };
 
@@ -90,7 +92,7 @@ static bool client_watch(struct client *c, uint32_t events) {
 static void client_free_mem(void *p) {
     struct client *c = p;
     free(c->wbuf);
-    free(c);
+    freelist_put(&c->srv->spare_clients, c);
 }
 
 static void client_lookup_done(struct client *c) {
@@ -399,7 +401,7 @@ static void on_accept(struct loop_io *io, uint32_t revents) {
             }
             return;
         }
-        struct client *c = calloc(1, sizeof(*c));
+        struct client *c = freelist_get(&s->spare_clients);
         if (!c) {
             close(fd);
             return;
@@ -470,6 +472,7 @@ int server_new(struct loop *l, const struct config *cfg, struct resolver *r, int
     s->cfg = cfg;
     s->resolver = r;
     s->listen_io.fd = -1;
+    freelist_init(&s->spare_clients, sizeof(struct client), FREELIST_KEEP);
     set_max_clients(s);
     int e = users_new(&s->users);
     if (e >= 0)
@@ -524,6 +527,10 @@ void server_free(struct server *s) {
             client_close(c);
     }
     drain_backlog(s);
+    /* The closed clients go back to spare_clients once their deferred
+     * free runs: now, before the list goes. */
+    loop_run_deferred(s->loop);
+    freelist_clear(&s->spare_clients);
     loop_timer_cancel(s->loop, &s->pause_timer);
     int fd = s->listen_io.fd;
     loop_io_del(s->loop, &s->listen_io);

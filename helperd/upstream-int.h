@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "dlist.h"
+#include "freelist.h"
 #include "upstream.h"
 
 #define BACKOFF_MIN_MS      1000
@@ -213,6 +214,7 @@ struct upstream_pool {
     struct loop_timer flush_timer;
     uint16_t id_buf[32]; /* random query IDs, used from the end */
     unsigned ids_left;
+    struct freelist spare_queries; /* finished queries, for the next ones */
 };
 
 #define CONN_OF_IO(io)       ((struct conn *)((char *)(io)-offsetof(struct conn, io)))

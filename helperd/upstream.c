@@ -113,7 +113,7 @@ static void query_free(struct upstream_query *q) {
     loop_timer_cancel(q->pool->loop, &q->timer);
     query_unwait(q);
     query_detach(q);
-    free(q);
+    freelist_put(&q->pool->spare_queries, q);
 }
 
 void query_finish(struct upstream_query *q, int error, const struct dns_msg *msg) {
@@ -509,7 +509,7 @@ int upstream_query_start(struct upstream_pool *p, const uint8_t *qname, uint16_t
                          struct upstream_query **ret_query) {
     if (p->n_ups == 0)
         return -ENETUNREACH;
-    struct upstream_query *q = calloc(1, sizeof(*q));
+    struct upstream_query *q = freelist_get(&p->spare_queries);
     if (!q)
         return -ENOMEM;
     q->pool = p;
@@ -644,6 +644,7 @@ int upstream_pool_new(struct loop *l, const struct config *cfg, struct tls_ctx *
     p->cfg = cfg;
     p->tls = tls;
     p->ev = &pool_conn_events;
+    freelist_init(&p->spare_queries, sizeof(struct upstream_query), FREELIST_KEEP);
     for (size_t i = 0; i < cfg->n_upstreams; i++) {
         int r =
             upstream_new(p, &cfg->upstreams[i], cfg->mode == DOT_MODE_OPPORTUNISTIC, &p->ups[i]);
@@ -678,6 +679,7 @@ void upstream_pool_free(struct upstream_pool *p) {
     loop_timer_cancel(p->loop, &p->cert_timer);
     loop_timer_cancel(p->loop, &p->wait_timer);
     loop_timer_cancel(p->loop, &p->flush_timer);
+    freelist_clear(&p->spare_queries);
     free(p);
 }
 

@@ -6,11 +6,16 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "freelist.h"
+
 #define USERS_BUCKETS 256 /* users with open connections at once are few */
 
 struct users {
     struct user_use *buckets[USERS_BUCKETS];
     size_t count;
+    /* Entries that held nothing: one user's entry comes and goes with
+     * each of its lookups when they do not overlap. */
+    struct freelist spare;
 };
 
 static size_t bucket(uid_t uid) {
@@ -22,6 +27,7 @@ int users_new(struct users **ret_users) {
     struct users *u = calloc(1, sizeof(*u));
     if (!u)
         return -ENOMEM;
+    freelist_init(&u->spare, sizeof(struct user_use), FREELIST_KEEP);
     *ret_users = u;
     return 0;
 }
@@ -35,6 +41,7 @@ void users_free(struct users *u) {
             u->buckets[i] = e->next;
             free(e);
         }
+    freelist_clear(&u->spare);
     free(u);
 }
 
@@ -43,7 +50,7 @@ struct user_use *users_get(struct users *u, uid_t uid) {
     for (struct user_use *e = *pp; e; e = e->next)
         if (e->uid == uid)
             return e;
-    struct user_use *e = calloc(1, sizeof(*e));
+    struct user_use *e = freelist_get(&u->spare);
     if (!e)
         return NULL;
     e->uid = uid;
@@ -59,7 +66,7 @@ void users_release(struct users *u, struct user_use *e) {
     for (struct user_use **pp = &u->buckets[bucket(e->uid)]; *pp; pp = &(*pp)->next)
         if (*pp == e) {
             *pp = e->next;
-            free(e);
+            freelist_put(&u->spare, e);
             u->count--;
             return;
         }

@@ -7,8 +7,9 @@
  * each user started and that are still in flight (clients.lookups_per_user),
  * so that no user can starve another.
  *
- * Entries are created on first use and freed when they hold nothing; the
- * table never holds more entries than there are clients.
+ * Entries are created on first use and given back when they hold nothing
+ * (kept for reuse, freelist.h); the table never holds more entries than
+ * there are clients.
  */
 #pragma once
 

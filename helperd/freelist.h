@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * freelist.h: recycled objects of one size, so that a lookup allocates
+ * nothing once the daemon is warm (issue 15). Each object type of the
+ * lookup path has one, owned by the module that owns the type: the
+ * server's clients, the resolver's jobs and fetches, the pool's upstream
+ * queries, a users table's entries.
+ *
+ * LIFO: the object given back last is the next one handed out, still warm
+ * in the CPU's cache. At most `keep` free objects are held; past that an
+ * object goes back to malloc, so a burst's memory does not stay with the
+ * list. An object comes out zeroed, as from calloc.
+ *
+ * A recycled object hides a use after free from the tools that find them,
+ * so a free object is marked unaddressable for AddressSanitizer and for
+ * valgrind's memcheck (only the list itself opens it, for its link): a
+ * read or write of it is reported as it would be after free().
+ *
+ * Not thread-safe: one list per owner, used from the loop's thread only.
+ */
+#pragma once
+
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define FREELIST_POISON(p, n)   ASAN_POISON_MEMORY_REGION((p), (n))
+#define FREELIST_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#elif defined(HAVE_VALGRIND_MEMCHECK_H)
+#include <valgrind/memcheck.h>
+#define FREELIST_POISON(p, n)   VALGRIND_MAKE_MEM_NOACCESS((p), (n))
+#define FREELIST_UNPOISON(p, n) VALGRIND_MAKE_MEM_DEFINED((p), (n))
+#else
+#define FREELIST_POISON(p, n)   ((void)(p), (void)(n))
+#define FREELIST_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
+/* Free objects a list holds at most, unless its owner says otherwise:
+ * above the lookups that are usually in flight at once (a few per client
+ * thread), far below what a burst of clients.max leaves. */
+#define FREELIST_KEEP 256
+
+struct freelist_item {
+    struct freelist_item *next;
+};
+
+struct freelist {
+    struct freelist_item *head;
+    size_t size;   /* bytes per object, at least a pointer's */
+    unsigned n;    /* free objects held */
+    unsigned keep; /* at most this many */
+};
+
+static inline void freelist_init(struct freelist *fl, size_t size, unsigned keep) {
+    *fl = (struct freelist){
+        .size = size < sizeof(struct freelist_item) ? sizeof(struct freelist_item) : size,
+        .keep = keep,
+    };
+}
+
+/* A zeroed object of fl->size bytes: a held one, else from calloc. NULL
+ * without memory. Free it with freelist_put(). */
+static inline void *freelist_get(struct freelist *fl) {
+    struct freelist_item *it = fl->head;
+    if (!it)
+        return calloc(1, fl->size);
+    FREELIST_UNPOISON(it, fl->size);
+    fl->head = it->next;
+    fl->n--;
+    memset(it, 0, fl->size);
+    return it;
+}
+
+/* Gives p (from freelist_get() of the same list, or NULL) back. */
+static inline void freelist_put(struct freelist *fl, void *p) {
+    if (!p)
+        return;
+    if (fl->n >= fl->keep) {
+        free(p);
+        return;
+    }
+    struct freelist_item *it = p;
+    it->next = fl->head;
+    fl->head = it;
+    fl->n++;
+    FREELIST_POISON(p, fl->size);
+}
+
+/* Frees every held object (the owner's teardown, and a reload that wants
+ * its memory back). The list stays usable. */
+static inline void freelist_clear(struct freelist *fl) {
+    while (fl->head) {
+        struct freelist_item *it = fl->head;
+        FREELIST_UNPOISON(it, fl->size);
+        fl->head = it->next;
+        free(it);
+    }
+    fl->n = 0;
+}
