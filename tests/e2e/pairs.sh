@@ -23,6 +23,12 @@
 #     round trip: PAIR_APART_LEARNING (3) samples apart, and a sample or two
 #     that a nudge (upstream.h) racing the held answer makes come together
 #     late; at most 5 of the first 12.
+#
+# These are timings, and make check runs two tests at once on a machine that
+# may have two CPUs: a run that misses them is run again with a fresh
+# daemon and new names, ATTEMPTS times at most, and the test fails only if
+# every attempt does (each one is logged). A real regression misses them
+# every time.
 set -eu
 # shellcheck source=lib.sh source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
@@ -34,6 +40,7 @@ CTL=$top_builddir/tools/dot-helperctl
 DELAY_MS=5
 RTT_MS=$((2 * DELAY_MS))
 LOOKUPS=24
+ATTEMPTS=3
 # One round trip, with room for the daemon, the module and a busy machine;
 # a second round trip is RTT_MS more.
 LIMIT_MS=$((RTT_MS * 16 / 10))
@@ -67,13 +74,15 @@ start_proxy() {
 start_proxy 127.0.0.21
 start_proxy 127.0.0.22 -N
 
-# run KIND ADDR: a fresh daemon against ADDR; its lookups and what it learned.
-run() {
-    local kind=$1 addr=$2 names=() i out slow_first slow_last pairs
+# attempt KIND ADDR PAIRS MAX-SLOW-FIRST TRY: a fresh daemon against ADDR;
+# its lookups and what it learned. Fails (status 1, $WHY) when a figure is
+# off; wrong answers fail the test at once.
+attempt() {
+    local kind=$1 addr=$2 try=$5 names=() i out slow_first slow_last pairs
     e2e_write_daemon_config "$d/helperd-$kind.conf" --address "$addr"
     e2e_start_daemon "$d/helperd-$kind.conf"
     for ((i = 1; i <= LOOKUPS; i++)); do
-        names+=("n$i-$kind.wild.test")
+        names+=("n$i-$kind-$try.wild.test")
     done
     out=$d/times-$kind
     e2e_via dot "$d/gai-time" "${names[@]}" >"$out" 2>"$d/gai-time-$kind.err" ||
@@ -83,12 +92,24 @@ run() {
     slow_first=$(head -n $((LOOKUPS / 2)) "$out" | awk -v l="$LIMIT_MS" '$2 >= l' | wc -l)
     slow_last=$(tail -n $((LOOKUPS / 2)) "$out" | awk -v l="$LIMIT_MS" '$2 >= l' | wc -l)
     pairs=$("$CTL" -c "$d/helperd-$kind.conf" stats | sed -n 's/^upstream\.0\.pairs=//p')
-    e2e_log "figures: $kind: pairs=$pairs; lookups over $LIMIT_MS ms: $slow_first of the first $((LOOKUPS / 2)), $slow_last of the last; times (ms): $(awk '{ printf "%s ", $2 }' "$out")"
+    e2e_log "figures: $kind (attempt $try): pairs=$pairs; lookups over $LIMIT_MS ms: $slow_first of the first $((LOOKUPS / 2)), $slow_last of the last; times (ms): $(awk '{ printf "%s ", $2 }' "$out")"
     e2e_stop_daemon
-    [ "$pairs" = "$3" ] || e2e_fail "$kind: pairs is '$pairs', not '$3'"
-    [ "$slow_last" = 0 ] || e2e_fail "$kind: $slow_last of the last $((LOOKUPS / 2)) lookups took more than one round trip"
+    WHY=""
+    [ "$pairs" = "$3" ] || WHY="pairs is '$pairs', not '$3'"
+    [ "$slow_last" = 0 ] || WHY="$slow_last of the last $((LOOKUPS / 2)) lookups took more than one round trip"
     [ "$slow_first" -le "$4" ] ||
-        e2e_fail "$kind: $slow_first of the first $((LOOKUPS / 2)) lookups took more than one round trip (at most $4)"
+        WHY="$slow_first of the first $((LOOKUPS / 2)) lookups took more than one round trip (at most $4)"
+    [ -z "$WHY" ]
+}
+
+# run KIND ADDR PAIRS MAX-SLOW-FIRST: attempt, up to ATTEMPTS times.
+run() {
+    local try
+    for ((try = 1; try <= ATTEMPTS; try++)); do
+        attempt "$@" "$try" && return 0
+        e2e_log "$1: attempt $try: $WHY"
+    done
+    e2e_fail "$1: $WHY (in each of $ATTEMPTS attempts)"
 }
 
 run prompt 127.0.0.21 together 0
