@@ -2,7 +2,8 @@
 /*
  * dlist.h: an intrusive doubly linked list with a head and a tail, for the
  * daemon's queues (the cache's LRU, the pool's wait queue, each user's
- * queue of upstream queries, the loop's posted tasks): O(1) insert at
+ * queue of upstream queries, each connection's queries, the loop's posted
+ * tasks): O(1) insert at
  * either end and removal from anywhere, no allocation. The owner embeds a
  * struct dlist_node in its struct and gets back to it with DLIST_ENTRY;
  * a node is in at most one list at a time, and a removed node has both

@@ -56,14 +56,13 @@ void query_detach(struct upstream_query *q) {
     if (q->pair_gen && q->pair_gen == c->pair_gen)
         c->pair_left = 0; /* left unanswered: no sample from this pair */
     q->pair_gen = 0;
-    if (q->cprev)
-        q->cprev->cnext = q->cnext;
-    else
-        c->queries = q->cnext;
-    if (q->cnext)
-        q->cnext->cprev = q->cprev;
-    q->cnext = q->cprev = NULL;
-    c->ids[q->id / 8] &= (uint8_t) ~(1u << (q->id % 8));
+    dlist_remove(&c->queries, &q->cnode);
+    for (struct upstream_query **pp = &c->by_id[q->id % CONN_ID_BUCKETS];; pp = &(*pp)->id_next)
+        if (*pp == q) {
+            *pp = q->id_next;
+            break;
+        }
+    q->id_next = NULL;
     c->n_queries--;
     q->conn = NULL;
     q->written = false;
@@ -277,10 +276,20 @@ static uint16_t pool_random_id(struct upstream_pool *p) {
     return p->id_buf[--p->ids_left];
 }
 
+/* The query on c with this ID, or NULL. */
+static struct upstream_query *conn_query_by_id(const struct conn *c, uint16_t id) {
+    struct upstream_query *q = c->by_id[id % CONN_ID_BUCKETS];
+    while (q && q->id != id)
+        q = q->id_next;
+    return q;
+}
+
+/* A random ID no query on c has (RFC 7766 section 7: unique per
+ * connection; at most max_inflight are taken, so this ends at once). */
 static uint16_t conn_new_id(struct conn *c) {
     for (;;) {
         uint16_t id = pool_random_id(c->pool);
-        if (!(c->ids[id / 8] & (1u << (id % 8))))
+        if (!conn_query_by_id(c, id))
             return id;
     }
 }
@@ -290,12 +299,9 @@ void conn_attach(struct conn *c, struct upstream_query *q) {
     q->nudged = false;
     q->pair_gen = 0;
     q->id = conn_new_id(c);
-    c->ids[q->id / 8] |= (uint8_t)(1u << (q->id % 8));
-    q->cnext = c->queries;
-    q->cprev = NULL;
-    if (c->queries)
-        c->queries->cprev = q;
-    c->queries = q;
+    q->id_next = c->by_id[q->id % CONN_ID_BUCKETS];
+    c->by_id[q->id % CONN_ID_BUCKETS] = q;
+    dlist_push_tail(&c->queries, &q->cnode);
     c->n_queries++;
     if (c->state == CONN_READY && !c->write_failed)
         loop_timer_cancel(c->pool->loop, &c->timer); /* not idle any more */
@@ -360,8 +366,9 @@ void conn_fail(struct conn *c, const char *why, bool upstream_fault) {
         upstream_conn_failed(up, why, c->tls && tls_conn_auth_failed(c->tls));
     }
     struct upstream_query *moving = NULL;
-    while (c->queries) {
-        struct upstream_query *q = c->queries;
+    /* Newest first: moving ends up oldest first, and they go on in that order. */
+    while (c->queries.tail) {
+        struct upstream_query *q = CONN_QUERY(c->queries.tail);
         bool resend = plain || (server_closed && q->written &&
                                 (c->answered || q->empty_resends < MAX_EMPTY_RESENDS));
         if (resend && !plain && !c->answered)
@@ -448,7 +455,8 @@ static void conn_on_nudge(struct loop_timer *t) {
     if (c->dead || c->state != CONN_READY)
         return;
     unsigned n = 0;
-    for (struct upstream_query *q = c->queries; q; q = q->cnext) {
+    for (struct dlist_node *node = c->queries.head; node; node = node->next) {
+        struct upstream_query *q = CONN_QUERY(node);
         if (!q->written || q->nudged || q->sent_at > c->nudge_before)
             continue;
         int64_t sent_at = q->sent_at; /* the answer time counts from the first copy */
@@ -477,11 +485,17 @@ static void conn_check_stragglers(struct conn *c) {
     if (loop_timer_armed(&c->nudge_timer))
         return;
     uint64_t gen = loop_iteration(c->pool->loop) + 1;
-    for (struct upstream_query *q = c->queries; q; q = q->cnext) {
+    for (struct dlist_node *node = c->queries.head; node; node = node->next) {
+        struct upstream_query *q = CONN_QUERY(node);
         /* Written in this iteration (a retry after a SERVFAIL read here):
          * not answered late, not yet sent. */
-        if (!q->written || q->nudged || q->sent_at > c->answered_sent_at || q->written_in == gen)
+        if (!q->written || q->nudged || q->written_in == gen)
             continue;
+        /* The list is in the order of first writes, and a nudge keeps a
+         * question's first sent_at: every question after this one was
+         * written no earlier, so none of them is late either. */
+        if (q->sent_at > c->answered_sent_at)
+            return;
         int64_t wait = c->up->srtt_ms;
         wait = wait < NUDGE_MIN_MS ? NUDGE_MIN_MS : wait > NUDGE_MAX_MS ? NUDGE_MAX_MS : wait;
         c->nudge_before = c->answered_sent_at;
@@ -540,9 +554,7 @@ static void conn_deliver(struct conn *c, const uint8_t *pkt, size_t len) {
     }
     if (m.has_keepalive)
         c->keepalive_ms = (int64_t)m.keepalive_100ms * 100;
-    struct upstream_query *q = c->queries;
-    while (q && q->id != m.id)
-        q = q->cnext;
+    struct upstream_query *q = conn_query_by_id(c, m.id);
     if (!q || !q->written) {
         /* A late answer to a try that moved on (its ID is free again): not an error. */
         dns_msg_free(&m);
@@ -722,8 +734,9 @@ static void conn_ready(struct conn *c) {
     upstream_conn_ready(up, c);
     /* A query that can't be written (out of memory) moves on alone. */
     struct upstream_query *unwritten = NULL;
-    for (struct upstream_query *q = c->queries, *next; q; q = next) {
-        next = q->cnext;
+    for (struct dlist_node *node = c->queries.head, *next; node; node = next) {
+        struct upstream_query *q = CONN_QUERY(node);
+        next = node->next;
         if (!q->written && query_write(q) < 0) {
             query_detach(q);
             q->rnext = unwritten;

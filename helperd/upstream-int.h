@@ -40,6 +40,9 @@
  * close), so that a burst of answers delays another client's lookup by
  * that much per busy connection, not by the whole burst. */
 #define CONN_ANSWERS_PER_ITERATION 32
+/* Buckets of a connection's queries by ID. IDs are random (RFC 5452), so
+ * the low bits spread them: max_inflight's 1,024 make chains of about 4. */
+#define CONN_ID_BUCKETS 256
 
 enum conn_state { CONN_CONNECTING, CONN_HANDSHAKE, CONN_READY };
 
@@ -113,8 +116,11 @@ struct conn {
     size_t whead; /* octets of the message at the head of wbuf not yet written; 0: none begun */
     uint8_t rbuf[2 + DNS_MAX_MESSAGE];
     size_t rlen;
-    int64_t last_read_at;           /* when the server last sent anything */
-    struct upstream_query *queries; /* on this connection, sent or waiting for the handshake */
+    int64_t last_read_at; /* when the server last sent anything */
+    /* On this connection, sent or waiting for the handshake, in the order
+     * they were attached, which is the order they were first written in:
+     * the oldest first (CONN_QUERY). */
+    struct dlist queries;
     unsigned n_queries;
     bool answered;     /* has carried at least one answer */
     bool warming;      /* opened by prewarm, handshake not finished yet */
@@ -141,7 +147,9 @@ struct conn {
     unsigned pair_n, pair_left;
     struct upstream_query *pair_first; /* the first of them (attached while pair_left is 1) */
     int64_t pair_first_us;
-    uint8_t ids[65536 / 8];
+    /* The same queries by ID (chained through id_next): an answer finds
+     * its query, and a new ID is told free, in O(1). */
+    struct upstream_query *by_id[CONN_ID_BUCKETS];
 };
 
 struct upstream_query {
@@ -152,7 +160,8 @@ struct upstream_query {
     upstream_cb cb;
     void *userdata;
     struct conn *conn;
-    struct upstream_query *cnext, *cprev;
+    struct dlist_node cnode;        /* in conn->queries */
+    struct upstream_query *id_next; /* in conn->by_id */
     uint16_t id;
     bool written;
     bool nudged;         /* sent again on its connection in this try (upstream-conn.c) */
@@ -224,6 +233,7 @@ struct upstream_pool {
 #define UPSTREAM_OF_TIMER(t)                                                                       \
     ((struct upstream *)((char *)(t)-offsetof(struct upstream, probe_timer)))
 #define WAITING_QUERY(node) DLIST_ENTRY(node, struct upstream_query, wait_node)
+#define CONN_QUERY(node)    DLIST_ENTRY(node, struct upstream_query, cnode)
 #define QUERY_OF_TIMER(t)                                                                          \
     ((struct upstream_query *)((char *)(t)-offsetof(struct upstream_query, timer)))
 #define POOL_OF_FLUSH_TIMER(t)                                                                     \

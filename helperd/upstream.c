@@ -603,8 +603,8 @@ static void upstream_destroy(struct upstream *up) {
     struct upstream_pool *p = up->pool;
     while (up->conns) {
         struct conn *c = up->conns;
-        while (c->queries)
-            query_free(c->queries);
+        while (c->queries.head)
+            query_free(CONN_QUERY(c->queries.head));
         conn_close(c);
     }
     loop_timer_cancel(p->loop, &up->probe_timer);
@@ -746,12 +746,12 @@ int upstream_pool_reload(struct upstream_pool *p, const struct config *cfg, stru
      * which upstreams they tried follows the new numbering. */
     for (size_t i = 0; i < p->n_ups; i++)
         for (struct conn *c = p->ups[i]->conns; c; c = c->next)
-            for (struct upstream_query *q = c->queries; q; q = q->cnext)
-                query_renumber(q, old_to_new, cfg->n_upstreams);
+            for (struct dlist_node *n = c->queries.head; n; n = n->next)
+                query_renumber(CONN_QUERY(n), old_to_new, cfg->n_upstreams);
     for (struct upstream *up = p->retired; up; up = up->next_retired)
         for (struct conn *c = up->conns; c; c = c->next)
-            for (struct upstream_query *q = c->queries; q; q = q->cnext)
-                query_renumber(q, old_to_new, cfg->n_upstreams);
+            for (struct dlist_node *n = c->queries.head; n; n = n->next)
+                query_renumber(CONN_QUERY(n), old_to_new, cfg->n_upstreams);
     for (struct dlist_node *n = p->wait.head; n; n = n->next)
         query_renumber(WAITING_QUERY(n), old_to_new, cfg->n_upstreams);
 
