@@ -3,8 +3,8 @@
  * check_freelist.c: unit tests for the daemon's recycled objects
  * (helperd/freelist.h): an object comes out zeroed, the one given back last
  * comes out first, the list holds no more than `keep`, clear gives every
- * held one back, and, under AddressSanitizer, a held object is
- * unaddressable (a use after free of it is reported).
+ * held one back; and under AddressSanitizer or valgrind nothing is held,
+ * so that a use after free of these objects is reported.
  */
 #include "freelist.h"
 
@@ -14,6 +14,10 @@
 #include <string.h>
 
 #include "check-run.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#endif
 
 struct obj {
     uint64_t a;
@@ -93,32 +97,37 @@ START_TEST(tiny_objects_still_hold_the_link) {
 }
 END_TEST
 
-#if defined(__SANITIZE_ADDRESS__)
-START_TEST(held_objects_are_unaddressable) {
+/* Under ASan (and valgrind) nothing is recycled: a put frees at once, so
+ * the checker reports a later use of the object as a use after free. */
+START_TEST(checkers_see_every_free) {
     struct freelist fl;
     freelist_init(&fl, sizeof(struct obj), 4);
     struct obj *x = freelist_get(&fl);
-    ck_assert_ptr_null(__asan_region_is_poisoned(x, sizeof(*x)));
+    ck_assert_ptr_nonnull(x);
     freelist_put(&fl, x);
-    /* Every byte, the link included. */
-    ck_assert(__asan_address_is_poisoned(x));
-    ck_assert(__asan_address_is_poisoned((char *)x + sizeof(*x) - 1));
-    ck_assert_ptr_eq(freelist_get(&fl), x);
-    ck_assert_ptr_null(__asan_region_is_poisoned(x, sizeof(*x)));
-    freelist_put(&fl, x);
+    ck_assert_uint_eq(fl.n, 0);
+    ck_assert_ptr_null(fl.head);
+#if defined(__SANITIZE_ADDRESS__)
+    /* Only asked about, never used: GCC cannot tell. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuse-after-free"
+    ck_assert(__asan_address_is_poisoned(x)); /* freed */
+#pragma GCC diagnostic pop
+#endif
     freelist_clear(&fl);
 }
 END_TEST
-#endif
 
 int main(void) {
-    const struct check_case cases[] = {
+    const struct check_case recycled[] = {
         CHECK_CASE(objects_come_out_zeroed_last_in_first_out),
         CHECK_CASE(holds_at_most_keep),
         CHECK_CASE(tiny_objects_still_hold_the_link),
-#if defined(__SANITIZE_ADDRESS__)
-        CHECK_CASE(held_objects_are_unaddressable),
-#endif
     };
-    return check_run("freelist", cases, sizeof(cases) / sizeof(cases[0]), NULL);
+    const struct check_case bypassed[] = {
+        CHECK_CASE(checkers_see_every_free),
+    };
+    if (freelist_bypassed())
+        return check_run("freelist", bypassed, sizeof(bypassed) / sizeof(bypassed[0]), NULL);
+    return check_run("freelist", recycled, sizeof(recycled) / sizeof(recycled[0]), NULL);
 }
