@@ -95,9 +95,10 @@ static void pool_on_dispatch(struct loop_timer *t) {
         struct upstream_query *q = WAITING_QUERY(p->wait.head);
         query_unwait(q);
         p->dispatching = q;
-        query_next_try(q, 0); /* may finish (and free) q */
+        query_next_try(q, 0); /* may finish (and free) q: query_free clears dispatching */
+        bool again = p->dispatching && q->waiting;
         p->dispatching = NULL;
-        if (p->wait.head == &q->wait_node)
+        if (again)
             break; /* still no room: it waits again, first in line */
     }
 }
@@ -110,6 +111,10 @@ static void pool_room(struct upstream_pool *p) {
 }
 
 static void query_free(struct upstream_query *q) {
+    /* Its memory may be the next query's (freelist.h): that one is not
+     * the query being dispatched. */
+    if (q->pool->dispatching == q)
+        q->pool->dispatching = NULL;
     loop_timer_cancel(q->pool->loop, &q->timer);
     query_unwait(q);
     query_detach(q);
