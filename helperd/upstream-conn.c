@@ -56,6 +56,10 @@ void query_detach(struct upstream_query *q) {
     if (q->pair_gen && q->pair_gen == c->pair_gen)
         c->pair_left = 0; /* left unanswered: no sample from this pair */
     q->pair_gen = 0;
+    /* An answer to it may still come: a nudge's second copy, or the
+     * first one of a try that ends before it is answered. */
+    if (q->written && (q->nudged || !q->answered))
+        late_ids_hold(&c->late, q->id);
     dlist_remove(&c->queries, &q->cnode);
     for (struct upstream_query **pp = &c->by_id[q->id % CONN_ID_BUCKETS];; pp = &(*pp)->id_next)
         if (*pp == q) {
@@ -285,11 +289,12 @@ static struct upstream_query *conn_query_by_id(const struct conn *c, uint16_t id
 }
 
 /* A random ID no query on c has (RFC 7766 section 7: unique per
- * connection; at most max_inflight are taken, so this ends at once). */
+ * connection) and none held back for a late answer (late-ids.h); at most
+ * max_inflight + LATE_IDS_MAX of 65,536 are taken, so this ends at once. */
 static uint16_t conn_new_id(struct conn *c) {
     for (;;) {
         uint16_t id = pool_random_id(c->pool);
-        if (!conn_query_by_id(c, id))
+        if (!late_ids_held(&c->late, id) && !conn_query_by_id(c, id))
             return id;
     }
 }
@@ -297,6 +302,7 @@ static uint16_t conn_new_id(struct conn *c) {
 void conn_attach(struct conn *c, struct upstream_query *q) {
     q->conn = c;
     q->nudged = false;
+    q->answered = false;
     q->pair_gen = 0;
     q->id = conn_new_id(c);
     q->id_next = c->by_id[q->id % CONN_ID_BUCKETS];
@@ -569,6 +575,7 @@ static void conn_deliver(struct conn *c, const uint8_t *pkt, size_t len) {
         return;
     }
     c->answered = true;
+    q->answered = true;
     conn_pair_answered(c, q);
     if (!c->read_answered || q->sent_at > c->answered_sent_at)
         c->answered_sent_at = q->sent_at;

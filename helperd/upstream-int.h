@@ -14,6 +14,7 @@
 
 #include "dlist.h"
 #include "freelist.h"
+#include "late-ids.h"
 #include "upstream.h"
 
 #define BACKOFF_MIN_MS      1000
@@ -41,7 +42,8 @@
  * that much per busy connection, not by the whole burst. */
 #define CONN_ANSWERS_PER_ITERATION 32
 /* Buckets of a connection's queries by ID. IDs are random (RFC 5452), so
- * the low bits spread them: max_inflight's 1,024 make chains of about 4. */
+ * the low bits spread them: the default max_inflight (1,024) makes chains
+ * of about 4, its largest (4,096) of about 16. */
 #define CONN_ID_BUCKETS 256
 
 enum conn_state { CONN_CONNECTING, CONN_HANDSHAKE, CONN_READY };
@@ -150,6 +152,8 @@ struct conn {
     /* The same queries by ID (chained through id_next): an answer finds
      * its query, and a new ID is told free, in O(1). */
     struct upstream_query *by_id[CONN_ID_BUCKETS];
+    /* IDs whose answer may still come though their query left (late-ids.h). */
+    struct late_ids late;
 };
 
 struct upstream_query {
@@ -164,6 +168,7 @@ struct upstream_query {
     struct upstream_query *id_next; /* in conn->by_id */
     uint16_t id;
     bool written;
+    bool answered;       /* its connection delivered an answer to it (this try) */
     bool nudged;         /* sent again on its connection in this try (upstream-conn.c) */
     uint64_t pair_gen;   /* its connection's pair_gen when followed, else 0 */
     uint64_t written_in; /* the loop iteration + 1 it was last written in */
