@@ -375,11 +375,12 @@ static void msg_release(struct dns_msg *m) {
     msg_reset(m);
 }
 
-int dns_parse_response(const uint8_t *pkt, size_t len, struct dns_msg *ret_msg) {
-    if (!pkt || !ret_msg)
+int dns_parse_response(const uint8_t *pkt, size_t len, struct dns_msg *m) {
+    if (!m)
         return -EINVAL;
-    struct dns_msg *m = ret_msg;
     msg_reset(m);
+    if (!pkt)
+        return -EINVAL;
     struct parse ps = {.pkt = pkt, .len = len, .m = m};
     int r = parse_pass(&ps);
     if (r < 0) {
@@ -432,15 +433,16 @@ static void answer_reset(struct dns_answer *a) {
 }
 
 int dns_answer_follow(const struct dns_msg *m, const uint8_t *qname, uint16_t qtype,
-                      struct dns_answer *ret_answer) {
-    struct dns_answer *a = ret_answer;
+                      struct dns_answer *a) {
     const uint8_t *cur;
     bool have_ttl = false;
     size_t n_cnames = 0;
 
-    if (!m || !qname || !ret_answer || !m->qname)
+    if (!a)
         return -EINVAL;
     answer_reset(a);
+    if (!m || !qname || !m->qname)
+        return -EINVAL;
     /* The canonical name must point into the message; the chain starts at
      * the question, which is also what nss_dns calls the name with no CNAME. */
     if (!dname_wire_equal(qname, m->qname))

@@ -101,11 +101,13 @@ struct dns_msg {
     uint8_t arena_inline_[DNS_MSG_INLINE_NAMES];
 };
 
-/* Parses a response (no TCP length prefix) into *ret_msg, in place. Rejects
- * messages without QR, with QDCOUNT != 1, truncated anywhere, or malformed.
- * 0 or -EBADMSG/-ENOMEM. On success the caller frees *ret_msg's contents with
- * dns_msg_free(); on failure there is nothing to free. */
-int dns_parse_response(const uint8_t *pkt, size_t len, struct dns_msg *ret_msg);
+/* Parses a response (no TCP length prefix) into *m. Rejects messages
+ * without QR, with QDCOUNT != 1, truncated anywhere, or malformed. 0 or
+ * -EBADMSG/-ENOMEM/-EINVAL. m is the parse's storage, not a ret_ output
+ * left untouched on failure (STYLE.md): it is filled in place, and left
+ * empty on failure (nothing to free, dns_msg_free() harmless). On success
+ * the caller frees its contents with dns_msg_free(). */
+int dns_parse_response(const uint8_t *pkt, size_t len, struct dns_msg *m);
 void dns_msg_free(struct dns_msg *m);
 
 /* The part of an answer that a lookup uses: starting at qname, follow the
@@ -113,8 +115,8 @@ void dns_msg_free(struct dns_msg *m);
  * order of the records, for as long as there is one (no fixed cap: a chain
  * as long as one message holds is followed; a loop, of any length, is
  * known by needing more hops than the message has CNAME records); then take
- * every record of qtype owned by the final name. */
-/* Like struct dns_msg, never copied: its arrays may be its own inline room. */
+ * every record of qtype owned by the final name. Like struct dns_msg, never
+ * copied: its arrays may be its own inline room. */
 struct dns_answer {
     const uint8_t *canonical; /* final name (points into the msg), never NULL on success */
     size_t n_aliases;
@@ -126,10 +128,10 @@ struct dns_answer {
     const struct dns_rr *records_inline_[DNS_ANSWER_INLINE_RRS];
 };
 
-/* Fills *ret_answer in place: 0 on success (n_records may be 0: NODATA),
- * -ELOOP for a CNAME loop, -EINVAL when qname is not m's question, -ENOMEM.
- * On success free with dns_answer_free(); on failure there is nothing to
- * free. */
+/* Fills *a in place, as dns_parse_response fills its message: 0 on success
+ * (n_records may be 0: NODATA), -ELOOP for a CNAME loop, -EINVAL when
+ * qname is not m's question, -ENOMEM; left empty on failure. On success
+ * free with dns_answer_free(). */
 int dns_answer_follow(const struct dns_msg *m, const uint8_t *qname, uint16_t qtype,
-                      struct dns_answer *ret_answer);
+                      struct dns_answer *a);
 void dns_answer_free(struct dns_answer *a);
