@@ -155,6 +155,22 @@ while [ $# -gt 0 ]; do
 done
 
 log() { printf '[bench %s] %s\n' "$(date +%T)" "$*" >&2; }
+
+# The benchmark's own probe group: uprobes are the host's, not the
+# namespace's, so they are added under a name nothing else uses, removed at
+# the end of the phase, and removed again by the outer script whatever
+# happened inside (alloc_probes_drop), a run killed midway included.
+ALLOC_GROUP=nssdotbench
+ALLOC_PROBES=""
+
+# alloc_probes_drop: remove the group's probes, if there are any.
+alloc_probes_drop() {
+    command -v perf >/dev/null 2>&1 || return 0
+    perf probe -l "$ALLOC_GROUP:*" 2>/dev/null | grep -q . || return 0
+    perf probe -q -d "$ALLOC_GROUP:*" >/dev/null 2>&1 || log "could not remove the probes $ALLOC_GROUP:*"
+    ALLOC_PROBES=""
+}
+
 die() {
     log "ERROR: $*"
     exit 1
@@ -200,6 +216,7 @@ if [ -z "${BENCH_IN_NS:-}" ]; then
     rc=0
     BENCH_IN_NS=1 unshare -m -n -u -p -f --kill-child --mount-proc \
         bash "$here/run.sh" "${ORIG_ARGS[@]}" --no-deps || rc=$?
+    alloc_probes_drop # whatever the run inside left (the allocs phase)
     [ -z "$DEBUG_CMD" ] || exit "$rc"
     [ "$rc" -eq 0 ] || die "the benchmark failed (status $rc)"
     md=$RESULTS/bench-$stamp.md
@@ -1200,23 +1217,12 @@ phase_cache() {
 
 # The libc allocator entry points counted, as perf probe names them.
 ALLOC_FUNCS="malloc calloc realloc"
-# The probes this run added (removed at the end, also on failure).
-ALLOC_PROBES=""
-
-# alloc_probes_drop: remove the probes this run added, and only those.
-alloc_probes_drop() {
-    local p
-    for p in $ALLOC_PROBES; do
-        perf probe -q -d "$p" >/dev/null 2>&1 || log "could not remove the probe $p"
-    done
-    ALLOC_PROBES=""
-}
 
 # alloc_probes PID: uprobes on the allocator entry points of the libc that
-# process PID maps; a probe that is already there on that file is used as
-# it is. On failure sets ALLOC_WHY and returns 1.
+# process PID maps, in the group ALLOC_GROUP (what an earlier run left there
+# is removed first). On failure sets ALLOC_WHY and returns 1.
 alloc_probes() {
-    local libc f have on
+    local libc f
     if ! command -v perf >/dev/null 2>&1 || ! perf version >/dev/null 2>&1; then
         ALLOC_WHY="perf is not installed (linux-perf)"
         return 1
@@ -1227,21 +1233,14 @@ alloc_probes() {
         return 1
     }
     libc=$(readlink -f "$libc")
+    alloc_probes_drop
     for f in $ALLOC_FUNCS; do
-        have=$(perf probe -l "probe_libc:$f" 2>/dev/null || true)
-        if [ -n "$have" ]; then
-            on=$(printf '%s\n' "$have" | sed -n 's/.* in \(.*\))$/\1/p' | head -n 1)
-            if [ -z "$on" ] || [ "$(readlink -f "$on")" != "$libc" ]; then
-                ALLOC_WHY="the probe probe_libc:$f exists on another file (${on:-?})"
-                return 1
-            fi
-            continue
-        fi
-        perf probe -q -x "$libc" --add "$f" >"$W/perf-probe.log" 2>&1 || {
+        # Event names are unique across groups: not plain "malloc".
+        perf probe -q -x "$libc" --add "$ALLOC_GROUP:bench_$f=$f" >"$W/perf-probe.log" 2>&1 || {
             ALLOC_WHY="perf probe -x $libc --add $f failed (no uprobes?): $(grep -v '^$' "$W/perf-probe.log" | head -n 1)"
             return 1
         }
-        ALLOC_PROBES="$ALLOC_PROBES probe_libc:$f"
+        ALLOC_PROBES="$ALLOC_PROBES $ALLOC_GROUP:bench_$f"
     done
 }
 
@@ -1331,7 +1330,7 @@ alloc_count() {
     [ "$chain" = no ] || cg=(--call-graph "dwarf,2048" -m 8192)
     ev=()
     for f in $ALLOC_FUNCS; do
-        ev+=(-e "probe_libc:$f")
+        ev+=(-e "$ALLOC_GROUP:bench_$f")
     done
     rm -f "$W/perf.ctl" "$W/perf.ack"
     mkfifo "$W/perf.ctl" "$W/perf.ack"
@@ -1366,7 +1365,7 @@ alloc_count() {
     [ "$KEEP" = yes ] || rm -f "$data"
     if [ -z "$note" ]; then
         if [ "$chain" = no ]; then
-            extra="allocs=$(grep -c 'probe_libc:' "$W/perf-script.txt" || true)"
+            extra="allocs=$(grep -c "$ALLOC_GROUP:" "$W/perf-script.txt" || true)"
         else
             extra=$(alloc_classify <"$W/perf-script.txt")
         fi

@@ -106,7 +106,10 @@ attempt() {
 run() {
     local try
     for ((try = 1; try <= ATTEMPTS; try++)); do
-        attempt "$@" "$try" && return 0
+        if attempt "$@" "$try"; then
+            [ "$try" = 1 ] || e2e_log "$1: met at attempt $try of $ATTEMPTS"
+            return 0
+        fi
         e2e_log "$1: attempt $try: $WHY"
     done
     e2e_fail "$1: $WHY (in each of $ATTEMPTS attempts)"
