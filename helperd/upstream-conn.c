@@ -562,7 +562,8 @@ static void conn_deliver(struct conn *c, const uint8_t *pkt, size_t len) {
         c->keepalive_ms = (int64_t)m.keepalive_100ms * 100;
     struct upstream_query *q = conn_query_by_id(c, m.id);
     if (!q || !q->written) {
-        /* A late answer to a try that moved on (its ID is free again): not an error. */
+        /* A late answer (a try that moved on, a nudge's second copy;
+         * its ID is held back, late-ids.h): not an error. */
         dns_msg_free(&m);
         return;
     }
