@@ -692,6 +692,16 @@ stack_stop() {
     AUXPID[$1]=""
 }
 
+# stack_restart STACK: a fresh instance of STACK; when it cannot run, says
+# why, leaves nothing of it running and returns 1.
+stack_restart() {
+    stack_stop "$1"
+    stack_start "$1" && return 0
+    log "$1: cannot run: ${REASON[$1]}"
+    stack_stop "$1"
+    return 1
+}
+
 # via STACK CMD...: run CMD as a client of STACK, with the stack's
 # nsswitch.conf and resolv.conf bind-mounted in a child mount namespace (and
 # nscd's /run/nscd for its clients; the others see an empty one).
@@ -969,11 +979,7 @@ for delay in $DELAYS; do
     done
     for s in $FLOOR_STACKS; do
         [ -z "${REASON[$s]:-}" ] || continue
-        stack_stop "$s"
-        stack_start "$s" || {
-            log "$s: cannot run: ${REASON[$s]}"
-            stack_stop "$s"
-        }
+        stack_restart "$s" || true
     done
 
     if [ -n "$DEBUG_CMD" ]; then
@@ -1060,12 +1066,7 @@ phase_clients() {
     start_proxies "$delay"
     for s in $stacks; do
         [ -z "${REASON[$s]:-}" ] || continue
-        stack_stop "$s"
-        stack_start "$s" || {
-            log "$s: cannot run: ${REASON[$s]}"
-            stack_stop "$s"
-            continue
-        }
+        stack_restart "$s" || continue
         via "$s" "$LOADGEN" -a "$API" -n 8 -W 0 -N c1.test >/dev/null 2>&1 || true
         # The other client alone, then beside the load.
         out=$(via "$s" "${OTHER_USER[@]}" "$LOADGEN" -a "$API" -t 1 -l "$s" -d "$OTHER_D" -W 2 \
@@ -1175,12 +1176,7 @@ phase_cache() {
     for s in dot-big dot-bigmap; do
         max=$CACHE_MAX
         [ "$s" = dot-big ] || max=$CACHE_MAP_MAX
-        stack_stop "$s"
-        stack_start "$s" || {
-            log "$s: cannot run: ${REASON[$s]}"
-            stack_stop "$s"
-            continue
-        }
+        stack_restart "$s" || continue
         rss0=$(vmrss_kb "${DPID[$s]}")
         echo "0,cache-rss0,,$s,gai4,,,,,,,,,,,,,,,$rss0,,," >>"$CSV"
         filled=0
@@ -1392,12 +1388,7 @@ phase_allocs() {
         case " $STACKS " in *" $s "*) ;; *) continue ;; esac
         case $s in dot | dot-nomap) ;; *) alts="$alts $s" ;; esac
         [ -z "${REASON[$s]:-}" ] || continue
-        stack_stop "$s"
-        stack_start "$s" || {
-            log "$s: cannot run: ${REASON[$s]}"
-            stack_stop "$s"
-            continue
-        }
+        stack_restart "$s" || continue
         if [ -z "$ALLOC_WHY" ] && [ -z "$ALLOC_PROBES" ]; then
             alloc_probes "${DPID[$s]}" || true
         fi
