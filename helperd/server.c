@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,9 @@
  * two epoll_ctl() calls per lookup (in, and out at the close). */
 #define HANGUP_WATCH_MS  50
 #define ACCEPT_BATCH_MAX 64
+/* Clients open at most for a request not in yet after the accept to be
+ * worth a sched_yield() (client_read). */
+#define YIELD_MAX_CLIENTS 4
 
 struct client {
     struct server *srv;
@@ -48,6 +52,7 @@ struct client {
     struct user_use *user; /* what this client's uid holds (users.h) */
     bool watched;          /* in the loop's epoll set */
     bool watch_later;      /* its lookup runs: watch it from its timer on */
+    bool yielded;          /* its request was not in yet: the CPU was yielded once */
 };
 
 struct server {
@@ -236,6 +241,13 @@ static void client_got_request(struct client *c, uint8_t op) {
     }
 }
 
+/* Whether a yield for a request not in yet costs nobody: few clients are
+ * open. Under load the request comes with the next batch anyway, and a
+ * yield could hand the CPU to one of many runnable threads for a while. */
+static bool quiet_enough(const struct server *s) {
+    return s->n_clients <= YIELD_MAX_CLIENTS;
+}
+
 /* Reads what has arrived: the module sends its whole request at once, so
  * this is usually one recv(). Anything past the one request is garbage. */
 static void client_read(struct client *c) {
@@ -244,6 +256,14 @@ static void client_read(struct client *c) {
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            if (c->rlen == 0 && !c->yielded && !c->watched && quiet_enough(c->srv)) {
+                /* Woken by its connect(), the daemon may have taken the
+                 * CPU of the client that is about to send: let it, once,
+                 * and read again, rather than watch it and be woken again. */
+                c->yielded = true;
+                sched_yield();
+                continue;
+            }
             if (!c->watched)
                 client_watch(c, EPOLLIN | EPOLLRDHUP);
             return;
