@@ -163,14 +163,7 @@ function target(name, t, r, goal, hi) {
 }
 # The target table of one group: the worst cell of each row, met or not.
 function print_targets(grp,    i, j, n, ok, t, v, good, f) {
-    printf "| target |"
-    for (i = 1; i <= ntc; i++)
-        printf " %s thread%s |", tc[i], tc[i] == 1 ? "" : "s"
-    print " goal | met |"
-    printf "| --- |"
-    for (i = 1; i <= ntc; i++)
-        printf " --- |"
-    print " --- | --- |"
+    threads_header("target", 1, "goal | met", 2)
     for (j = 1; j <= ntargets; j++) {
         n = TN[j]
         if (TGR[n] != grp)
@@ -262,14 +255,15 @@ function prev_cmp(d, t,    pp, pl, up, ul, tp, tl, xp, xl) {
     }
     return 1
 }
-# The head of a table with a column per thread count.
-function threads_header(    i) {
-    printf "| delay (one way) | measure |"
+# The head of a table with a column per thread count, between NLEAD
+# columns LEAD and NTAIL columns TAIL ("a | b" for two).
+function threads_header(lead, nlead, tail, ntail,    i) {
+    printf "| %s |", lead
     for (i = 1; i <= ntc; i++)
         printf " %s thread%s |", tc[i], tc[i] == 1 ? "" : "s"
-    print ""
-    printf "| --- | --- |"
-    for (i = 1; i <= ntc; i++)
+    print ntail ? " " tail " |" : ""
+    printf "|"
+    for (i = 1; i <= nlead + ntc + ntail; i++)
         printf " --- |"
     print ""
 }
@@ -285,7 +279,7 @@ function map_section(    di, d, i, t, m, line, any, cell, name, a, b, c, e, glis
     print "hosts-file hit). Against nscd and the socket path it is theirs ÷ nss-dot for latency"
     print "and nss-dot ÷ theirs for throughput (above 1: nss-dot better). CPU per lookup is in µs."
     print ""
-    threads_header()
+    threads_header("delay (one way) | measure", 2, "", 0)
     for (di = 1; di <= nd; di++) {
         d = delays[di]
         for (m = 1; m <= 10; m++) {
@@ -966,7 +960,7 @@ END {
     print "for that cell (named in brackets); stacks with failures in a cell are not counted."
     print "nscd (a cache in front of nss_dns→Unbound) is compared in the answer map section."
     print ""
-    threads_header()
+    threads_header("delay (one way) | measure", 2, "", 0)
     for (di = 1; di <= nd; di++) {
         d = delays[di]
         rtt_us = 2 * d * 1000
