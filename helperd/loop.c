@@ -32,6 +32,10 @@ struct loop {
     void *sig_userdata;
     struct loop_stats stats;
     struct dlist tasks; /* posted, oldest first */
+    /* 1 + the latest iteration whose epoll_wait() returned fewer events
+     * than LOOP_BATCH; 0 none. complete_before: the same before this
+     * iteration's wait (loop_complete_before()). */
+    uint64_t complete_at, complete_before;
 };
 
 static int64_t mono_us(void) {
@@ -112,6 +116,10 @@ int64_t loop_now_us(const struct loop *l) {
 
 uint64_t loop_iteration(const struct loop *l) {
     return l->stats.iterations;
+}
+
+uint64_t loop_complete_before(const struct loop *l) {
+    return l->complete_before;
 }
 
 int loop_io_add(struct loop *l, struct loop_io *io, int fd, uint32_t events,
@@ -291,6 +299,9 @@ int loop_run(struct loop *l) {
         }
         l->now_us = start_us;
         l->now = start_us / 1000;
+        l->complete_before = l->complete_at;
+        if (n < LOOP_BATCH)
+            l->complete_at = l->stats.iterations + 1;
         /* After loop_quit() nothing more is dispatched: a shutdown does not
          * accept the client whose event comes later in the same batch. */
         for (int i = 0; i < n && !l->quit; i++) {

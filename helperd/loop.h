@@ -40,6 +40,12 @@ int64_t loop_now_us(const struct loop *l);
 /* Iterations finished so far: the same value within one iteration, one
  * more in the next. */
 uint64_t loop_iteration(const struct loop *l);
+/* 1 + the latest iteration before this one whose epoll_wait() reported
+ * every descriptor then ready (it returned fewer events than it had room
+ * for); 0 if none. A level-triggered descriptor left ready in iteration
+ * I is reported again by the first such wait after I, and by no later
+ * one only if it was drained meanwhile. */
+uint64_t loop_complete_before(const struct loop *l);
 
 int loop_io_add(struct loop *l, struct loop_io *io, int fd, uint32_t events,
                 void (*cb)(struct loop_io *, uint32_t));

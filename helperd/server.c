@@ -63,9 +63,10 @@ struct server {
     struct loop_timer pause_timer;
     struct client *clients;
     unsigned n_clients;
-    unsigned max_clients;    /* clients.max, bounded by RLIMIT_NOFILE */
-    unsigned accept_batch;   /* accepts per wakeup (on_accept); 0: 1 */
-    uint64_t accept_grow_at; /* the iteration after a batch that found a client each time; 0 none */
+    unsigned max_clients;  /* clients.max, bounded by RLIMIT_NOFILE */
+    unsigned accept_batch; /* accepts per wakeup (on_accept); 0: 1 */
+    uint64_t
+        accept_grow_at; /* 1 + the iteration of a batch that found a client each time; 0 none */
     struct users *users;
     struct freelist spare_clients; /* closed ones, for the next accepts */
     struct server_stats stats;
@@ -387,19 +388,22 @@ static void resume_accept(struct loop_timer *t) {
 }
 
 /* Accepts up to accept_batch clients per wakeup, and learns the batch from
- * what the socket does: a batch that found a client each time and is called
- * again in one of the next two iterations (the epoll set is level-triggered:
- * the socket stayed readable, reported after up to LOOP_BATCH others)
- * doubles, up to ACCEPT_BATCH_MAX; one that ends in
- * EAGAIN shrinks to what it found. A quiet socket, one client per wakeup,
- * so costs one accept4() and never a second one that fails with EAGAIN. */
+ * what the socket does: a batch that found a client each time doubles, up
+ * to ACCEPT_BATCH_MAX, when the socket is still readable: called again with
+ * no complete epoll report in between (the epoll set is level-triggered,
+ * so a socket left readable comes back in the next report that has room
+ * for it: loop_complete_before()). One that ends in EAGAIN shrinks to what
+ * it found. A quiet socket, one client per wakeup, so costs one accept4()
+ * and never a second one that fails with EAGAIN, however few iterations
+ * apart the clients come. */
 static void on_accept(struct loop_io *io, uint32_t revents) {
     struct server *s = SERVER_OF_IO(io);
     (void)revents;
     uint64_t now = loop_iteration(s->loop);
     unsigned batch = s->accept_batch ? s->accept_batch : 1;
-    if (s->accept_grow_at && now - s->accept_grow_at <= 1)
+    if (s->accept_grow_at && loop_complete_before(s->loop) <= s->accept_grow_at)
         batch = s->accept_batch = batch * 2 < ACCEPT_BATCH_MAX ? batch * 2 : ACCEPT_BATCH_MAX;
+    s->accept_grow_at = 0;
     for (unsigned i = 0;; i++) {
         if (i == batch) {
             s->accept_grow_at = now + 1;
