@@ -52,7 +52,9 @@
 #             steady 4,000 lookups/s (16 threads, one every 4 ms each: below
 #             saturation, so that a long loop iteration is a pause, not a
 #             batch), and the event loop's long iterations (dot-helperctl
-#             stats) around it.
+#             stats) around it; with perf, the same iterations again less the
+#             time the daemon was preempted in them (perf record
+#             --switch-events and its epoll_wait() entries and exits).
 #             The same with the answer map on, as an extra row (no churn).
 #   allocs    heap allocations per lookup in the daemons (0 ms): malloc, calloc
 #             and realloc of the daemon's process counted with uprobes (perf
@@ -1140,11 +1142,39 @@ cache_fill() {
     API=gai4 record 0 cache-fill 64 "$s" "$out" "$c0" "$c1" "" ""
 }
 
+# loop_on_cpu TID: from perf script --ns --show-switch-events -F tid,time,event
+# of a daemon recorded with its epoll_wait() entries and exits and its
+# context switches, the event loop's iterations (from an epoll_wait() exit
+# to the next entry) on thread TID, each timed twice: wall-clock, as the
+# daemon's loop.* counters do, and less the time the thread was preempted
+# (switched out by the scheduler with the thread runnable: another process
+# had the CPU, not the loop's work; a switch-out that waits, such as a page
+# fault on disk, stays in). key=value pairs for ROW_EXTRA.
+loop_on_cpu() {
+    awk -v tid="$1" '
+        $1 != tid { next }
+        { t = $2; sub(/:$/, "", t); t += 0 }
+        /sys_exit_epoll_wait/ { busy = 1; start = t; off = 0; out = -1; pre = 0; next }
+        /PERF_RECORD_SWITCH OUT preempt/ { if (busy) out = t; next }
+        /PERF_RECORD_SWITCH IN/ { if (busy && out >= 0) { off += t - out; pre = 1; out = -1 } next }
+        /sys_enter_epoll_wait/ {
+            if (!busy) next
+            busy = 0; n++; wall = t - start; own = wall - off
+            w1 += wall > 0.001; o1 += own > 0.001; npre += pre; offs += off
+            if (wall > wmax) wmax = wall
+            if (own > omax) omax = own
+        }
+        END {
+            printf "perf_iterations=%d;perf_over_1ms=%d;perf_longest_us=%.0f;", n, w1, wmax * 1e6
+            printf "oncpu_over_1ms=%d;oncpu_longest_us=%.0f;preempted_iterations=%d;preempted_us=%.0f", o1, omax * 1e6, npre, offs * 1e6
+        }'
+}
+
 # cache_churn STACK: cache.entries down to the largest size (a full cache),
 # then new names with a TTL of 1 s for CHURN seconds: the LRU evicts and
 # entries expire. The loop's counters around the reload and the churn.
 cache_churn() {
-    local s=$1 st0 st1 st2 out c0 c1 k v extra pid=${DPID[$1]}
+    local s=$1 st0 st1 st2 out c0 c1 k v extra pid=${DPID[$1]} data perf_ok
     st0=$(ctl_stats "$s")
     {
         cat "$W/$s.base"
@@ -1153,11 +1183,29 @@ cache_churn() {
     "$CTL" -c "$W/$s.conf" reload >>"$W/$s.log" 2>&1 || log "$s: reload failed"
     st1=$(ctl_stats "$s")
     c0=$(stack_cpu_us "$s")
+    # The loop's own time per iteration: perf's view of the same churn.
+    data=$W/churn.perf
+    perf_ok=no
+    PERF_WHY="perf is not installed (linux-perf)"
+    if command -v perf >/dev/null 2>&1 && perf version >/dev/null 2>&1 &&
+        perf_begin "$data" "$pid" --switch-events \
+            -e syscalls:sys_enter_epoll_wait -e syscalls:sys_exit_epoll_wait; then
+        perf_ok=yes
+    fi
     out=$(via "$s" "$LOADGEN" -a gai4 -t 16 -i 4000 -l "$s" -W 0 -d "$CHURN" \
         -p "n%g.churn.test" 2>&1) || true
+    [ "$perf_ok" = no ] || perf_end
     c1=$(stack_cpu_us "$s")
     st2=$(ctl_stats "$s")
     extra="size=$CACHE_MAX;entries_before=$(stat_of cache.entries "$st1");entries=$(stat_of cache.entries "$st2")"
+    if [ "$perf_ok" = yes ] && perf script -i "$data" --ns --show-switch-events -F tid,time,event \
+        >"$W/churn-script.txt" 2>"$W/perf-script.log"; then
+        extra="$extra;$(loop_on_cpu "$pid" <"$W/churn-script.txt")"
+    else
+        [ "$perf_ok" = no ] || PERF_WHY="perf script failed: $(grep -v '^$' "$W/perf-script.log" | tail -n 1)"
+        extra="$extra;oncpu_why=${PERF_WHY//[,;=]/ }"
+    fi
+    [ "$KEEP" = yes ] || rm -f "$data" "$W/churn-script.txt"
     extra="$extra;rss_kb=$(vmrss_kb "$pid");reload_entries_before=$(stat_of cache.entries "$st0")"
     for k in loop.over_1ms loop.over_10ms loop.iterations loop.busy_us; do
         extra="$extra;$k=$(stat_delta "$k" "$st1" "$st2");reload_$k=$(stat_delta "$k" "$st0" "$st1")"
@@ -1240,6 +1288,41 @@ alloc_probes() {
     done
 }
 
+# perf_begin DATA PID ARGS...: perf record of process PID into DATA with ARGS
+# (events, options), started disabled and enabled once attached (its
+# control FIFOs), so that it records from the moment this returns; then the
+# measured load, then perf_end. On failure sets PERF_WHY and returns 1.
+perf_begin() {
+    local data=$1 pid=$2 line=""
+    shift 2
+    rm -f "$W/perf.ctl" "$W/perf.ack"
+    mkfifo "$W/perf.ctl" "$W/perf.ack"
+    # Both ends held open here, read and write: neither perf's open nor
+    # ours blocks, and perf reads "enable" whenever it is ready for it.
+    exec {PERF_CTL}<>"$W/perf.ctl" {PERF_ACK}<>"$W/perf.ack"
+    # -B: no build-id pass at the end; perf script finds the files by path.
+    start_bg "$W/perf.log" perf record -q -B -D -1 --control "fifo:$W/perf.ctl,$W/perf.ack" \
+        -o "$data" "$@" -p "$pid"
+    PERF_PID=$LAST_PID
+    echo enable >&"$PERF_CTL"
+    read -r -t 20 -u "$PERF_ACK" line || true
+    [ "$line" != ack ] || return 0
+    PERF_WHY="perf record did not start: $(grep -v '^$' "$W/perf.log" | tail -n 1 | tr ',' ';')"
+    perf_end
+    return 1
+}
+
+# perf_end: stops what perf_begin started, the data written.
+perf_end() {
+    local line=""
+    echo disable >&"$PERF_CTL"
+    read -r -t 20 -u "$PERF_ACK" line || true
+    # perf record ends on SIGTERM as on SIGINT, writing what it has.
+    stop_pid "$PERF_PID"
+    forget_pid "$PERF_PID"
+    exec {PERF_CTL}>&- {PERF_ACK}>&-
+}
+
 # alloc_classify FILE: the samples of a perf script -F event,ip,sym,dso
 # output, counted by call chain (innermost frame first): "openssl" when a
 # frame is OpenSSL's (its library, or an SSL_/CRYPTO_/EVP_/OSSL_ symbol, or
@@ -1320,7 +1403,7 @@ alloc_classify() {
 # of the stack's daemon while loadgen runs (CHAIN yes: with call chains,
 # classified; no: the total only), one CSV row (workload WL).
 alloc_count() {
-    local s=$1 wl=$2 threads=$3 chain=$4 pid=${DPID[$1]} perf_pid ctl ack line out f ev cg=() extra note="" p0 p1
+    local s=$1 wl=$2 threads=$3 chain=$4 pid=${DPID[$1]} line out f ev cg=() extra note="" p0 p1
     shift 4
     local data=$W/$wl-$s-$threads.perf
     [ "$chain" = no ] || cg=(--call-graph "dwarf,2048" -m 8192)
@@ -1328,32 +1411,15 @@ alloc_count() {
     for f in $ALLOC_FUNCS; do
         ev+=(-e "$ALLOC_GROUP:bench_$f")
     done
-    rm -f "$W/perf.ctl" "$W/perf.ack"
-    mkfifo "$W/perf.ctl" "$W/perf.ack"
-    # Both ends held open here, read and write: neither perf's open nor
-    # ours blocks, and perf reads "enable" whenever it is ready for it.
-    exec {ctl}<>"$W/perf.ctl" {ack}<>"$W/perf.ack"
-    # -B: no build-id pass at the end; perf script finds the files by path.
-    start_bg "$W/perf.log" perf record -q -B -D -1 --control "fifo:$W/perf.ctl,$W/perf.ack" \
-        -o "$data" "${cg[@]}" "${ev[@]}" -p "$pid"
-    perf_pid=$LAST_PID
-    line=""
-    echo enable >&"$ctl"
-    read -r -t 20 -u "$ack" line || true
-    if [ "$line" != ack ]; then
-        note="not measured: perf record did not start: $(grep -v '^$' "$W/perf.log" | tail -n 1 | tr ',' ';')"
-        out=""
-    else
+    if perf_begin "$data" "$pid" "${cg[@]}" "${ev[@]}"; then
         p0=$(proxy_counters "$s")
         out=$(via "$s" "$LOADGEN" -a gai -t "$threads" -l "$s" -W 0 "$@" 2>&1) || true
-        echo disable >&"$ctl"
+        perf_end
         p1=$(proxy_counters "$s")
-        read -r -t 20 -u "$ack" line || true
+    else
+        note="not measured: $PERF_WHY"
+        out=""
     fi
-    # perf record ends on SIGTERM as on SIGINT, writing what it has.
-    stop_pid "$perf_pid"
-    forget_pid "$perf_pid"
-    exec {ctl}>&- {ack}>&-
     if [ -z "$note" ] && ! perf script -i "$data" -F event,ip,sym,dso >"$W/perf-script.txt" \
         2>"$W/perf-script.log"; then
         note="not measured: perf script failed: $(grep -v '^$' "$W/perf-script.log" | tail -n 1 | tr ',' ';')"
