@@ -48,23 +48,23 @@ struct config {
     } timeouts;
     struct {
         unsigned connections_per_upstream; /* default 2, 1..64 */
-        unsigned max_inflight;             /* default 64, 1..1024 */
+        unsigned max_inflight;             /* default 1024, 1..4096 */
         unsigned idle_timeout_s;           /* default 30, 1..3600 */
         bool prewarm;                      /* default true */
     } pool;
     struct {
         unsigned entries;            /* default 10000, 0..10000000 (0 disables) */
-        unsigned min_ttl;            /* default 0 */
-        unsigned max_ttl;            /* default 86400, >= min_ttl */
-        unsigned negative_ttl;       /* default 300 */
-        unsigned serve_stale_s;      /* default 0 */
+        unsigned min_ttl;            /* default 0, 0..86400 */
+        unsigned max_ttl;            /* default 86400, 0..604800, >= min_ttl */
+        unsigned negative_ttl;       /* default 300, 0..86400 */
+        unsigned serve_stale_s;      /* default 0, 0..604800 */
         bool shared_map;             /* default true: the answer map (map-writer.h) */
         unsigned shared_map_entries; /* default 4096, 16..262144 (rounded up to a power of 2) */
     } cache;
     struct {
-        unsigned max;              /* default 1024, 16..65536: lookup-socket clients */
-        unsigned per_user;         /* default 256, 1..65536: connections one uid holds */
-        unsigned lookups_per_user; /* default 256, 1..65536: its new upstream queries in flight */
+        unsigned max;              /* default 4096, 16..65536: lookup-socket clients */
+        unsigned per_user;         /* default 2048, 1..65536: connections one uid holds */
+        unsigned lookups_per_user; /* default 1024, 1..65536: its new upstream queries in flight */
     } clients;
     bool padding;    /* default true */
     bool search_set; /* false: take search/ndots from /etc/resolv.conf */
