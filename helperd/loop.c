@@ -36,6 +36,7 @@ struct loop {
      * than LOOP_BATCH; 0 none. complete_before: the same before this
      * iteration's wait (loop_complete_before()). */
     uint64_t complete_at, complete_before;
+    int64_t wait_us; /* loop_wait_us() */
 };
 
 static int64_t mono_us(void) {
@@ -120,6 +121,10 @@ uint64_t loop_iteration(const struct loop *l) {
 
 uint64_t loop_complete_before(const struct loop *l) {
     return l->complete_before;
+}
+
+int64_t loop_wait_us(const struct loop *l) {
+    return l->wait_us;
 }
 
 int loop_io_add(struct loop *l, struct loop_io *io, int fd, uint32_t events,
@@ -299,6 +304,7 @@ int loop_run(struct loop *l) {
         }
         l->now_us = start_us;
         l->now = start_us / 1000;
+        l->wait_us = start_us - end_us;
         l->complete_before = l->complete_at;
         if (n < LOOP_BATCH)
             l->complete_at = l->stats.iterations + 1;

@@ -46,6 +46,10 @@ uint64_t loop_iteration(const struct loop *l);
  * I is reported again by the first such wait after I, and by no later
  * one only if it was drained meanwhile. */
 uint64_t loop_complete_before(const struct loop *l);
+/* How long this iteration's epoll_wait() took, microseconds: a few when
+ * something was ready as it was called, at least a sleep and a wakeup when
+ * nothing was. */
+int64_t loop_wait_us(const struct loop *l);
 
 int loop_io_add(struct loop *l, struct loop_io *io, int fd, uint32_t events,
                 void (*cb)(struct loop_io *, uint32_t));

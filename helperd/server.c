@@ -34,6 +34,9 @@
  * two epoll_ctl() calls per lookup (in, and out at the close). */
 #define HANGUP_WATCH_MS  50
 #define ACCEPT_BATCH_MAX 64
+/* An epoll_wait() shorter than this found the listening socket ready as it
+ * was called: no sleep and wakeup fit in it (on_accept). */
+#define ACCEPT_READY_US 10
 /* Clients open at most for a request not in yet after the accept to be
  * worth a sched_yield() (client_read). */
 #define YIELD_MAX_CLIENTS 4
@@ -65,8 +68,8 @@ struct server {
     unsigned n_clients;
     unsigned max_clients;  /* clients.max, bounded by RLIMIT_NOFILE */
     unsigned accept_batch; /* accepts per wakeup (on_accept); 0: 1 */
-    uint64_t
-        accept_grow_at; /* 1 + the iteration of a batch that found a client each time; 0 none */
+    /* 1 + the iteration of a batch that found a client each time; 0 none */
+    uint64_t accept_grow_at;
     struct users *users;
     struct freelist spare_clients; /* closed ones, for the next accepts */
     struct server_stats stats;
@@ -389,19 +392,22 @@ static void resume_accept(struct loop_timer *t) {
 
 /* Accepts up to accept_batch clients per wakeup, and learns the batch from
  * what the socket does: a batch that found a client each time doubles, up
- * to ACCEPT_BATCH_MAX, when the socket is still readable: called again with
- * no complete epoll report in between (the epoll set is level-triggered,
- * so a socket left readable comes back in the next report that has room
- * for it: loop_complete_before()). One that ends in EAGAIN shrinks to what
- * it found. A quiet socket, one client per wakeup, so costs one accept4()
- * and never a second one that fails with EAGAIN, however few iterations
- * apart the clients come. */
+ * to ACCEPT_BATCH_MAX, when the socket is still readable. The epoll set is
+ * level-triggered, so a socket left readable comes back in the next report
+ * that has room for it: it stayed readable when called again with no
+ * complete report in between (loop_complete_before()) and, in the very
+ * next iteration, with a wait that did not sleep (loop_wait_us(); a wait
+ * that slept was woken by a new client). One that ends in EAGAIN shrinks
+ * to what it found. A quiet socket, one client per wakeup, so costs one
+ * accept4() and never a second one that fails with EAGAIN, however soon
+ * the next client comes. */
 static void on_accept(struct loop_io *io, uint32_t revents) {
     struct server *s = SERVER_OF_IO(io);
     (void)revents;
     uint64_t now = loop_iteration(s->loop);
     unsigned batch = s->accept_batch ? s->accept_batch : 1;
-    if (s->accept_grow_at && loop_complete_before(s->loop) <= s->accept_grow_at)
+    if (s->accept_grow_at && loop_complete_before(s->loop) <= s->accept_grow_at &&
+        (now > s->accept_grow_at || loop_wait_us(s->loop) < ACCEPT_READY_US))
         batch = s->accept_batch = batch * 2 < ACCEPT_BATCH_MAX ? batch * 2 : ACCEPT_BATCH_MAX;
     s->accept_grow_at = 0;
     for (unsigned i = 0;; i++) {

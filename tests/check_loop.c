@@ -5,6 +5,8 @@
  * that iteration's events, never in the one that posted it; the loop does
  * not block while one is posted; a cancelled one never runs; and a task
  * that posts itself again leaves room for the events of every iteration.
+ * Also what the loop tells of its waits: loop_complete_before() and
+ * loop_wait_us().
  */
 #include "loop.h"
 
@@ -155,12 +157,91 @@ START_TEST(now_us_is_the_clock_read_behind_now) {
 }
 END_TEST
 
+/* loop_complete_before(): 65 eventfds kept ready fill every wait (64
+ * events), which leaves it at 0; once all but one are drained, the wait
+ * of that iteration has room to spare, and the next iteration sees it. */
+#define N_READY 65
+static struct {
+    struct loop_io io[N_READY];
+    int fd[N_READY];
+    uint64_t seen_in;             /* the iteration of the last callback */
+    uint64_t complete_before[16]; /* by iteration, from its first callback */
+    int64_t wait_us[16];          /* ... and loop_wait_us() */
+    bool drain_in_3;              /* iteration 3 reads all but fd[0] */
+} rd;
+
+static void on_ready(struct loop_io *io, uint32_t revents) {
+    (void)revents;
+    uint64_t it = loop_iteration(fx.l);
+    if (it >= 16) {
+        loop_quit(fx.l);
+        return;
+    }
+    if (rd.seen_in != it + 1) {
+        rd.seen_in = it + 1;
+        rd.complete_before[it] = loop_complete_before(fx.l);
+        rd.wait_us[it] = loop_wait_us(fx.l);
+    }
+    uint64_t v;
+    if (it == 3 && io->fd != rd.fd[0])
+        ck_assert_int_eq(read(io->fd, &v, sizeof(v)), (ssize_t)sizeof(v));
+    if (it == 6)
+        loop_quit(fx.l);
+}
+
+START_TEST(complete_before_counts_waits_with_room_to_spare) {
+    setup();
+    for (int i = 0; i < N_READY; i++) {
+        rd.fd[i] = eventfd(1, EFD_NONBLOCK | EFD_CLOEXEC);
+        ck_assert_int_ge(rd.fd[i], 0);
+        ck_assert_int_eq(loop_io_add(fx.l, &rd.io[i], rd.fd[i], EPOLLIN, on_ready), 0);
+    }
+    ck_assert_int_eq(loop_run(fx.l), 0);
+    /* Iterations 0..3 waited with 65 ready: full reports. Iteration 3
+     * read 63 of the 64 it got (fd[0] may not have been among them), so
+     * iteration 4's wait had at most 2 ready: the first complete one. */
+    for (int it = 0; it <= 4; it++)
+        ck_assert_uint_eq(rd.complete_before[it], 0);
+    ck_assert_uint_eq(rd.complete_before[5], 5);
+    ck_assert_uint_eq(rd.complete_before[6], 6);
+    /* Something was ready for every one of these waits: none slept. A
+     * generous bound (a preempted wait can take a while); the point is
+     * that it is not the 5 s the stop timer is away. */
+    for (int it = 0; it <= 6; it++)
+        ck_assert_int_lt(rd.wait_us[it], 1000000);
+    for (int i = 0; i < N_READY; i++)
+        loop_io_close(fx.l, &rd.io[i]);
+    teardown();
+}
+END_TEST
+
+/* loop_wait_us(): a wait with nothing ready lasts until its timer. */
+static int64_t timer_wait_us;
+
+static void on_timer_wait(struct loop_timer *t) {
+    (void)t;
+    timer_wait_us = loop_wait_us(fx.l);
+    loop_quit(fx.l);
+}
+
+START_TEST(wait_us_is_how_long_the_wait_slept) {
+    setup();
+    struct loop_timer t = {0};
+    loop_timer_at(fx.l, &t, loop_now(fx.l) + 20, on_timer_wait);
+    ck_assert_int_eq(loop_run(fx.l), 0);
+    ck_assert_int_ge(timer_wait_us, 15000);
+    teardown();
+}
+END_TEST
+
 int main(void) {
     const struct check_case cases[] = {
         CHECK_CASE(posted_task_runs_in_the_next_iteration_without_blocking),
         CHECK_CASE(cancelled_task_never_runs),
         CHECK_CASE(reposting_task_leaves_room_for_events),
         CHECK_CASE(now_us_is_the_clock_read_behind_now),
+        CHECK_CASE(complete_before_counts_waits_with_room_to_spare),
+        CHECK_CASE(wait_us_is_how_long_the_wait_slept),
     };
     return check_run("loop", cases, sizeof(cases) / sizeof(cases[0]), NULL);
 }
