@@ -1149,13 +1149,17 @@ cache_fill() {
 # daemon's loop.* counters do, and less the time the thread was preempted
 # (switched out by the scheduler with the thread runnable: another process
 # had the CPU, not the loop's work; a switch-out that waits, such as a page
-# fault on disk, stays in). key=value pairs for ROW_EXTRA.
+# fault on disk, stays in, and so does one in sched_yield(), which the
+# kernel marks as a preemption too but the daemon chose: the recording has
+# its entries and exits). key=value pairs for ROW_EXTRA.
 loop_on_cpu() {
     awk -v tid="$1" '
         $1 != tid { next }
         { t = $2; sub(/:$/, "", t); t += 0 }
         /sys_exit_epoll_wait/ { busy = 1; start = t; off = 0; out = -1; pre = 0; next }
-        /PERF_RECORD_SWITCH OUT preempt/ { if (busy) out = t; next }
+        /sys_enter_sched_yield/ { yielding = 1; next }
+        /sys_exit_sched_yield/ { yielding = 0; next }
+        /PERF_RECORD_SWITCH OUT preempt/ { if (busy && !yielding) out = t; next }
         /PERF_RECORD_SWITCH IN/ { if (busy && out >= 0) { off += t - out; pre = 1; out = -1 } next }
         /sys_enter_epoll_wait/ {
             if (!busy) next
@@ -1189,7 +1193,8 @@ cache_churn() {
     PERF_WHY="perf is not installed (linux-perf)"
     if command -v perf >/dev/null 2>&1 && perf version >/dev/null 2>&1 &&
         perf_begin "$data" "$pid" --switch-events \
-            -e syscalls:sys_enter_epoll_wait -e syscalls:sys_exit_epoll_wait; then
+            -e syscalls:sys_enter_epoll_wait -e syscalls:sys_exit_epoll_wait \
+            -e syscalls:sys_enter_sched_yield -e syscalls:sys_exit_sched_yield; then
         perf_ok=yes
     fi
     out=$(via "$s" "$LOADGEN" -a gai4 -t 16 -i 4000 -l "$s" -W 0 -d "$CHURN" \
@@ -1201,6 +1206,9 @@ cache_churn() {
     if [ "$perf_ok" = yes ] && perf script -i "$data" --ns --show-switch-events -F tid,time,event \
         >"$W/churn-script.txt" 2>"$W/perf-script.log"; then
         extra="$extra;$(loop_on_cpu "$pid" <"$W/churn-script.txt")"
+        # Events perf could not keep merge or drop iterations: say so.
+        v=$(grep -i 'lost' "$W/perf-script.log" | head -n 1 | tr ',;=' '  :' || true)
+        [ -z "$v" ] || extra="$extra;oncpu_lost=$v"
     else
         [ "$perf_ok" = no ] || PERF_WHY="perf script failed: $(grep -v '^$' "$W/perf-script.log" | tail -n 1)"
         extra="$extra;oncpu_why=${PERF_WHY//[,;=]/ }"
@@ -1308,7 +1316,7 @@ perf_begin() {
     read -r -t 20 -u "$PERF_ACK" line || true
     [ "$line" != ack ] || return 0
     PERF_WHY="perf record did not start: $(grep -v '^$' "$W/perf.log" | tail -n 1 | tr ',' ';')"
-    perf_end
+    perf_stop
     return 1
 }
 
@@ -1317,6 +1325,10 @@ perf_end() {
     local line=""
     echo disable >&"$PERF_CTL"
     read -r -t 20 -u "$PERF_ACK" line || true
+    perf_stop
+}
+
+perf_stop() {
     # perf record ends on SIGTERM as on SIGINT, writing what it has.
     stop_pid "$PERF_PID"
     forget_pid "$PERF_PID"
