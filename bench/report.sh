@@ -476,7 +476,7 @@ function fmt_int(x) {
 }
 function fmt_x(r) { return r == "" ? "—" : sprintf("%.2f", r) }
 function rtts(us, rtt) { return rtt > 0 && us != "" ? sprintf("%.1f", us / rtt) : "—" }
-function scale_section(    di, d, rtt, r, b, bs, k, s, v, i, t, m, lim, txt, met, worst, wt, wd, key, key1, base, sz, n, rss, hwm, a1, a2, l1, l2, ok, cells, goodall, o, mi, o1, o2, h1, h2, any) {
+function scale_section(    di, d, rtt, r, b, bs, k, s, v, i, t, m, lim, txt, met, worst, wt, wd, key, key1, base, sz, n, rss, hwm, a1, a2, l1, l2, ok, okc, rounds, cells, goodall, o, mi, o1, o2, h1, h2, any) {
     n15 = 0
     # 1. At the round-trip limit: the 64-thread uncached cell against 64 / RTT.
     for (di = 1; di <= nd; di++) {
@@ -553,7 +553,13 @@ function scale_section(    di, d, rtt, r, b, bs, k, s, v, i, t, m, lim, txt, met
             key1 = "cache-hit" SUBSEP "dot-big" SUBSEP t SUBSEP base
             if (!C[key1, "ok"])
                 continue
-            worst = ""; txt = ""; ok = 1; cells = ""
+            # Judged on each size against the control measured with it
+            # (the first size'\''s names in the same cache, alternating
+            # round by round: the machine'\''s drift falls on both); the
+            # ratio to the first size measured at its own fill, minutes
+            # earlier, beside it. A CSV from before the rounds (one control
+            # right before each size), on that ratio, as it was then.
+            worst = ""; txt = ""; ok = 1; cells = ""; okc = 1; rounds = ""
             for (k = 2; k <= ncs; k++) {
                 key = "cache-hit" SUBSEP "dot-big" SUBSEP t SUBSEP csizes[k]
                 if (!C[key, "ok"])
@@ -563,10 +569,20 @@ function scale_section(    di, d, rtt, r, b, bs, k, s, v, i, t, m, lim, txt, met
                 if (r > 1.1 || C[key, "fail"] + 0 > 0)
                     ok = 0
                 a1 = "cache-hot" SUBSEP "dot-big" SUBSEP t SUBSEP csizes[k]
-                if (C[a1, "ok"])
-                    cells = cells (cells == "" ? "" : ", ") sprintf("%.2f", C[key, "p50"] / C[a1, "p50"])
+                if (C[a1, "ok"]) {
+                    r = C[key, "hot_ratio"] != "" ? C[key, "hot_ratio"] : C[key, "p50"] / C[a1, "p50"]
+                    cells = cells (cells == "" ? "" : ", ") fmt_int(csizes[k]) ": " sprintf("%.2f", r)
+                    if (r > 1.1 || C[key, "fail"] + 0 > 0)
+                        okc = 0
+                    rounds = X["cache-hit", "dot-big", t, "rounds"]
+                } else
+                    okc = -1
             }
-            if (cells != "")
+            if (cells != "" && okc >= 0 && rounds + 0 > 1) {
+                txt = cells " (÷ " fmt_int(base) " of the same cache'\''s names at the same moment, the median of " \
+                      rounds " alternating rounds'\'' ratios); ÷ the " fmt_int(base) "-entry cache at its fill: " txt
+                ok = okc
+            } else if (cells != "")
                 txt = txt " (against " fmt_int(base) " of the same cache'\''s names at the same moment: " cells ")"
             t15("cached p50 at each size ÷ at " fmt_int(base) " entries, " t " thread" (t == 1 ? "" : "s") " (socket path)", txt, ok, "≤ 1.10")
         }
@@ -764,10 +780,12 @@ function scale_section(    di, d, rtt, r, b, bs, k, s, v, i, t, m, lim, txt, met
         print "over the socket) is filled through real lookups of new names (64 threads, each name once)"
         print "to each size; then names picked at random among those cached are looked up, 1 and 8"
         print "threads (p50 · p99, the ratio of p50 to the " fmt_int(base) "-entry p50). RSS is the daemon'\''s VmRSS"
-        print "after the fill (" sprintf("%.1f MB", RSS0["dot-big"] / 1024) " before it). Control: right before each size'\''s"
-        print "measurement, names picked among the first " fmt_int(base) " only, in the same cache (its p50, and the"
-        print "size'\''s p50 ÷ it): the machine'\''s drift between sizes shows there. \"map on\": the same with"
-        print "the answer map (4,096 slots by default), filled separately, up to the sizes shown."
+        print "after the fill (" sprintf("%.1f MB", RSS0["dot-big"] / 1024) " before it). Control: alternating with each size'\''s"
+        print "own lookups, round by round, names picked among the first " fmt_int(base) " only, in the same cache (its"
+        print "p50, and the size'\''s p50 ÷ it: where there were rounds, the median of the rounds'\'' ratios, each"
+        print "p50 shown being its median round): the machine'\''s drift falls on both alike, while the ratio to"
+        print "the " fmt_int(base) "-entry cache spans minutes of it. \"map on\": the same with the answer map (4,096"
+        print "slots by default), filled separately, up to the sizes shown."
         print ""
         print "| entries | fill: lookups/s | cache.entries | RSS | 1 thread | ÷ " fmt_int(base) " | control | 8 threads | ÷ " fmt_int(base) " | control | map on: 1 thread · 8 threads (p50) |"
         print "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
@@ -787,10 +805,10 @@ function scale_section(    di, d, rtt, r, b, bs, k, s, v, i, t, m, lim, txt, met
                    C[key, "rss_kb"] != "" ? sprintf("%.1f MB", C[key, "rss_kb"] / 1024) : "—",
                    fmt_t(C[a1, "p50"]), fmt_t(C[a1, "p99"]), (C[a1, "fail"] + 0 > 0 ? " **" C[a1, "fail"] " failed**" : ""),
                    C[a1, "ok"] && C[l1, "ok"] ? fmt_ratio(C[a1, "p50"] / C[l1, "p50"]) : "—",
-                   C[h1, "ok"] ? fmt_t(C[h1, "p50"]) ", " fmt_ratio(C[a1, "p50"] / C[h1, "p50"]) : "—",
+                   C[h1, "ok"] ? fmt_t(C[h1, "p50"]) ", " fmt_ratio(C[a1, "hot_ratio"] != "" ? C[a1, "hot_ratio"] : C[a1, "p50"] / C[h1, "p50"]) : "—",
                    fmt_t(C[a2, "p50"]), fmt_t(C[a2, "p99"]), (C[a2, "fail"] + 0 > 0 ? " **" C[a2, "fail"] " failed**" : ""),
                    C[a2, "ok"] && C[l2, "ok"] ? fmt_ratio(C[a2, "p50"] / C[l2, "p50"]) : "—",
-                   C[h2, "ok"] ? fmt_t(C[h2, "p50"]) ", " fmt_ratio(C[a2, "p50"] / C[h2, "p50"]) : "—",
+                   C[h2, "ok"] ? fmt_t(C[h2, "p50"]) ", " fmt_ratio(C[a2, "hot_ratio"] != "" ? C[a2, "hot_ratio"] : C[a2, "p50"] / C[h2, "p50"]) : "—",
                    C[o1, "ok"] ? fmt_t(C[o1, "p50"]) " · " fmt_t(C[o2, "p50"]) : "—"
         }
         key = "cache-churn" SUBSEP "dot-big" SUBSEP 16

@@ -46,7 +46,9 @@
 #             filled through real lookups (getaddrinfo AF_INET, one address per
 #             name) to each of CACHE_SIZES entries, then cached lookups of names
 #             picked at random among those (1 and 8 threads), and as a control
-#             at the same moment among the first size's only; the daemon's RSS
+#             at the same moment among the first size's only (CACHE_ROUNDS
+#             alternating rounds of each: the median round kept, and the
+#             median of the rounds' ratios); the daemon's RSS
 #             per entry; then churn: cache.entries reloaded to the largest
 #             size (full), new names with a TTL of 1 s for CHURN seconds at a
 #             steady 4,000 lookups/s (16 threads, one every 4 ms each: below
@@ -115,7 +117,9 @@ CLIENTS_DURATION=5
 CLIENTS_PACE_US=250000
 CACHE_SIZES="1000 10000 100000 1000000"
 CACHE_MAP_MAX=100000
-CACHE_DURATION=2
+CACHE_DURATION=1
+# Rounds of each cached measurement at a size, alternating with its control.
+CACHE_ROUNDS=5
 CHURN=10
 ALLOCS_LOOKUPS=200
 ARGS="$*"
@@ -123,7 +127,7 @@ ORIG_ARGS=("$@")
 while [ $# -gt 0 ]; do
     case $1 in
         --quick)
-            DURATION=0.5 COLD_RUNS=1 CLIENTS_DURATION=1.5 CACHE_DURATION=0.5 CHURN=2
+            DURATION=0.5 COLD_RUNS=1 CLIENTS_DURATION=1.5 CACHE_DURATION=0.5 CACHE_ROUNDS=1 CHURN=2
             CACHE_SIZES="1000 10000 100000" CACHE_MAP_MAX=10000 ALLOCS_LOOKUPS=100
             ;;
         --phases) PHASES=$2 && shift ;;
@@ -1224,8 +1228,48 @@ cache_churn() {
     API=gai4 record 0 cache-churn 16 "$s" "$out" "$c0" "$c1" "" ""
 }
 
+# median_round OUT...: the index of the loadgen output whose p50 is the
+# median of all (the lower middle one of an even count); a round without a
+# result counts as the slowest.
+median_round() {
+    local i=0 o p
+    for o in "$@"; do
+        p=$(kv p50_us "$(printf '%s\n' "$o" | grep '^RESULT' || true)")
+        echo "${p:-1e99} $i"
+        i=$((i + 1))
+    done | sort -g | awk -v m=$((($# - 1) / 2)) 'NR == m + 1 { print $2 }'
+}
+
+# round_p50s OUT...: their p50s in µs, "/" between (for ROW_EXTRA).
+round_p50s() {
+    local o p out=""
+    for o in "$@"; do
+        p=$(kv p50_us "$(printf '%s\n' "$o" | grep '^RESULT' || true)")
+        out="$out/${p:-none}"
+    done
+    echo "${out#/}"
+}
+
+# median_ratio A B: from two round_p50s lists, the median of A[i] ÷ B[i]
+# (empty when a round has no result).
+median_ratio() {
+    awk -v a="$1" -v b="$2" 'BEGIN {
+        n = split(a, x, "/"); split(b, y, "/")
+        for (i = 1; i <= n; i++) {
+            if (x[i] !~ /^[0-9.]+$/ || y[i] !~ /^[0-9.]+$/ || y[i] + 0 == 0)
+                exit
+            r[i] = x[i] / y[i]
+        }
+        for (i = 2; i <= n; i++)
+            for (j = i; j > 1 && r[j - 1] > r[j]; j--) {
+                t = r[j]; r[j] = r[j - 1]; r[j - 1] = t
+            }
+        printf "%.3f", n % 2 ? r[(n + 1) / 2] : (r[n / 2] + r[n / 2 + 1]) / 2
+    }'
+}
+
 phase_cache() {
-    local s n filled rss0 t out max c0 c1 first
+    local s n filled rss0 t out max c0 c1 first r hot hit c0s c1s ratio
     case " $STACKS " in *" dot "*) ;; *) return 0 ;; esac
     log "=== a big cache: $CACHE_SIZES entries (nss-dot, 0 ms)"
     start_proxies 0
@@ -1243,20 +1287,34 @@ phase_cache() {
             filled=$n
             for t in 1 8; do
                 # A control at the same moment: names picked among the
-                # first size's only (in this same cache), so that drift of
-                # the shared machine between sizes can be told apart.
+                # first size's only (in this same cache: the 1,000-entry
+                # working set, its entries as hot as in a cache that
+                # small), alternating with the size's own names round by
+                # round, so that drift of the shared machine between
+                # sizes and within one falls on both alike. Each is
+                # recorded as its median round (by p50).
+                hot=() hit=() c0s=() c1s=()
+                for ((r = 0; r < CACHE_ROUNDS; r++)); do
+                    if [ "$n" != "$first" ]; then
+                        hot[r]=$(via "$s" "$LOADGEN" -a gai4 -t "$t" -l "$s" -d "$CACHE_DURATION" -W 2 \
+                            -p "b%r.wild.test" -r "$first" 2>&1) || true
+                    fi
+                    c0s[r]=$(stack_cpu_us "$s")
+                    hit[r]=$(via "$s" "$LOADGEN" -a gai4 -t "$t" -l "$s" -d "$CACHE_DURATION" -W 2 \
+                        -p "b%r.wild.test" -r "$n" 2>&1) || true
+                    c1s[r]=$(stack_cpu_us "$s")
+                done
+                ratio=""
                 if [ "$n" != "$first" ]; then
-                    ROW_EXTRA="size=$n"
-                    out=$(via "$s" "$LOADGEN" -a gai4 -t "$t" -l "$s" -d "$CACHE_DURATION" -W 2 \
-                        -p "b%r.wild.test" -r "$first" 2>&1) || true
-                    API=gai4 record 0 cache-hot "$t" "$s" "$out" "" "" "" ""
+                    r=$(median_round "${hot[@]}")
+                    ROW_EXTRA="size=$n;rounds=$CACHE_ROUNDS;round_p50s=$(round_p50s "${hot[@]}")"
+                    API=gai4 record 0 cache-hot "$t" "$s" "${hot[r]}" "" "" "" ""
+                    # Each round's size ÷ its control, the median of those.
+                    ratio=$(median_ratio "$(round_p50s "${hit[@]}")" "$(round_p50s "${hot[@]}")")
                 fi
-                ROW_EXTRA="size=$n"
-                c0=$(stack_cpu_us "$s")
-                out=$(via "$s" "$LOADGEN" -a gai4 -t "$t" -l "$s" -d "$CACHE_DURATION" -W 2 \
-                    -p "b%r.wild.test" -r "$n" 2>&1) || true
-                c1=$(stack_cpu_us "$s")
-                API=gai4 record 0 cache-hit "$t" "$s" "$out" "$c0" "$c1" "" ""
+                r=$(median_round "${hit[@]}")
+                ROW_EXTRA="size=$n;rounds=$CACHE_ROUNDS;round_p50s=$(round_p50s "${hit[@]}")${ratio:+;hot_ratio=$ratio}"
+                API=gai4 record 0 cache-hit "$t" "$s" "${hit[r]}" "${c0s[r]}" "${c1s[r]}" "" ""
             done
         done
         [ "$s" != dot-big ] || cache_churn "$s"
