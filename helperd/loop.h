@@ -42,9 +42,10 @@ int64_t loop_now_us(const struct loop *l);
 uint64_t loop_iteration(const struct loop *l);
 /* 1 + the latest iteration before this one whose epoll_wait() reported
  * every descriptor then ready (it returned fewer events than it had room
- * for); 0 if none. A level-triggered descriptor left ready in iteration
- * I is reported again by the first such wait after I, and by no later
- * one only if it was drained meanwhile. */
+ * for); 0 if none. A level-triggered descriptor still ready after
+ * iteration I is reported again by the first such wait after I at the
+ * latest: called in a later iteration with no such wait in between, one
+ * that only its callback drains stayed ready all along. */
 uint64_t loop_complete_before(const struct loop *l);
 /* How long this iteration's epoll_wait() took, microseconds: a few when
  * something was ready as it was called, at least a sleep and a wakeup when
