@@ -17,6 +17,7 @@
 
 #include "control-proto.h"
 #include "dname.h"
+#include "dlist.h"
 #include "dns-wire.h"
 #include "ipc.h"
 #include "log.h"
@@ -27,7 +28,7 @@
 
 struct ctl_client {
     struct control *ctl;
-    struct ctl_client *next, *prev;
+    struct dlist_node node; /* in control.clients */
     struct loop_io io;
     struct loop_timer timer;
     char rbuf[CTL_MAX_REQUEST];
@@ -50,7 +51,7 @@ struct control {
     void *userdata;
     uid_t owner;
     struct loop_io listen_io;
-    struct ctl_client *clients;
+    struct dlist clients; /* struct ctl_client, newest first */
     unsigned n_clients;
     int64_t started_ms;
     time_t started_at;
@@ -87,12 +88,7 @@ static void client_close(struct ctl_client *c) {
     if (c->io.fd >= 0)
         drain(c->io.fd);
     loop_io_close(ctl->loop, &c->io);
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        ctl->clients = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
+    dlist_remove(&ctl->clients, &c->node);
     ctl->n_clients--;
     loop_defer_free(ctl->loop, client_free_mem, c);
 }
@@ -608,10 +604,7 @@ static void on_accept(struct loop_io *io, uint32_t revents) {
         c->ctl = ctl;
         c->io.fd = fd;
         c->io.cb = client_on_io;
-        c->next = ctl->clients;
-        if (ctl->clients)
-            ctl->clients->prev = c;
-        ctl->clients = c;
+        dlist_push_head(&ctl->clients, &c->node);
         ctl->n_clients++;
         uid_t uid = (uid_t)-1;
         if (!peer_allowed(ctl, fd, &uid)) {
@@ -693,14 +686,14 @@ int control_new(struct loop *l, int listen_fd, uid_t owner, struct resolver *r,
 void control_free(struct control *ctl) {
     if (!ctl)
         return;
-    while (ctl->clients) {
-        struct ctl_client *c = ctl->clients;
+    while (ctl->clients.head) {
+        struct ctl_client *c = DLIST_ENTRY(ctl->clients.head, struct ctl_client, node);
         if (c->job) {
             resolver_cancel(c->job);
             c->job = NULL;
             client_error(c, CTL_ERR_FAILED, "the daemon is shutting down");
         }
-        if (ctl->clients == c) /* not sent at once: just close */
+        if (ctl->clients.head == &c->node) /* not sent at once: just close */
             client_close(c);
     }
     int fd = ctl->listen_io.fd;

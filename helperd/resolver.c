@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cache.h"
+#include "dlist.h"
 #include "dname.h"
 #include "dns-wire.h"
 #include "freelist.h"
@@ -34,7 +35,7 @@ struct fetch {
     struct resolver *r;
     struct fetch *hnext;
     struct upstream_query *uq;
-    struct sub *waiters;
+    struct dlist waiters; /* struct sub, newest first */
     uint32_t hash;
     uint16_t qtype;
     bool starting, finished;
@@ -47,8 +48,8 @@ struct fetch {
 
 struct sub {
     struct resolver_job *job;
-    struct fetch *fetch; /* while waiting */
-    struct sub *fnext, *fprev;
+    struct fetch *fetch;     /* while waiting */
+    struct dlist_node wnode; /* ... in fetch->waiters */
     uint16_t qtype;
     bool done;
     struct cache_answer *answer; /* the result, or NULL: see fail */
@@ -62,7 +63,7 @@ struct sub {
 
 struct resolver_job {
     struct resolver *r;
-    struct resolver_job *next, *prev;
+    struct dlist_node node; /* in resolver.jobs */
     struct ipc_request req;
     uid_t owner;      /* who asked (SO_PEERCRED): new upstream queries are charged to it */
     int64_t deadline; /* start + timeouts.query_ms, for every name of the search */
@@ -92,7 +93,7 @@ struct resolver {
     struct upstream_pool *pool;
     struct cache *cache;
     struct search_conf *search;
-    struct resolver_job *jobs;
+    struct dlist jobs; /* every job, newest first */
     struct fetch *fetches[FETCH_BUCKETS];
     struct resolver_stats stats;
     struct users *owners;          /* fetches in flight per user (clients.lookups_per_user) */
@@ -295,13 +296,7 @@ static void fetch_unlink(struct fetch *f) {
 
 static void waiter_remove(struct sub *s) {
     struct fetch *f = s->fetch;
-    if (s->fprev)
-        s->fprev->fnext = s->fnext;
-    else
-        f->waiters = s->fnext;
-    if (s->fnext)
-        s->fnext->fprev = s->fprev;
-    s->fnext = s->fprev = NULL;
+    dlist_remove(&f->waiters, &s->wnode);
     s->fetch = NULL;
 }
 
@@ -311,7 +306,7 @@ static void sub_detach(struct sub *s) {
     if (!f)
         return;
     waiter_remove(s);
-    if (!f->waiters && !f->starting) {
+    if (!f->waiters.head && !f->starting) {
         upstream_query_cancel(f->uq);
         fetch_unlink(f);
         fetch_free(f);
@@ -485,8 +480,8 @@ static void fetch_on_answer(void *userdata, int error, const struct dns_msg *m) 
     }
     /* Out of the table first: a job moving on must not join a finished fetch. */
     fetch_unlink(f);
-    while (f->waiters) {
-        struct sub *s = f->waiters;
+    while (f->waiters.head) {
+        struct sub *s = DLIST_ENTRY(f->waiters.head, struct sub, wnode);
         waiter_remove(s);
         if (a) {
             sub_finish(s, cache_answer_ref(a), ttl, fail, RESOLVER_SOURCE_UPSTREAM, by, expires);
@@ -568,11 +563,7 @@ static void fetch_join(struct resolver *r, const uint8_t *name, uint16_t qtype, 
     }
     if (s) {
         s->fetch = f;
-        s->fprev = NULL;
-        s->fnext = f->waiters;
-        if (f->waiters)
-            f->waiters->fprev = s;
-        f->waiters = s;
+        dlist_push_head(&f->waiters, &s->wnode);
     }
     if (f->uq || f->starting || f->queued)
         return;
@@ -582,7 +573,7 @@ static void fetch_join(struct resolver *r, const uint8_t *name, uint16_t qtype, 
 
 /* Sends f's question to the pool. */
 static void fetch_start(struct resolver *r, struct fetch *f, int64_t deadline) {
-    bool waited = f->waiters != NULL;
+    bool waited = f->waiters.head != NULL;
     r->stats.upstream_queries++;
     f->starting = true;
     /* The pool may answer at once (nothing usable): fetch_on_answer then
@@ -594,7 +585,7 @@ static void fetch_start(struct resolver *r, struct fetch *f, int64_t deadline) {
         fetch_on_answer(f, e, NULL);
     } else if (f->finished) {
         fetch_free(f);
-    } else if (!f->waiters && waited) {
+    } else if (!f->waiters.head && waited) {
         /* Every waiter left while it started (cannot happen today). */
         upstream_query_cancel(f->uq);
         fetch_unlink(f);
@@ -618,9 +609,11 @@ static void owners_serve(struct loop_timer *t) {
             /* A queued fetch has waiters (the last one leaving frees it):
              * it may take as long as the one that may wait longest. */
             int64_t deadline = INT64_MIN;
-            for (struct sub *w = f->waiters; w; w = w->fnext)
+            for (struct dlist_node *n = f->waiters.head; n; n = n->next) {
+                struct sub *w = DLIST_ENTRY(n, struct sub, wnode);
                 if (w->job->deadline > deadline)
                     deadline = w->job->deadline;
+            }
             fetch_start(r, f, deadline);
         }
         o->listed = false;
@@ -643,12 +636,7 @@ static void job_free(struct resolver_job *job) {
     for (unsigned i = 0; i < job->n_subs; i++)
         sub_clear(&job->subs[i]);
     conf_unref(job->conf);
-    if (job->prev)
-        job->prev->next = job->next;
-    else
-        r->jobs = job->next;
-    if (job->next)
-        job->next->prev = job->prev;
+    dlist_remove(&r->jobs, &job->node);
     freelist_put(&r->spare_jobs, job);
 }
 
@@ -660,8 +648,8 @@ void resolver_cancel(struct resolver_job *job) {
 void resolver_free(struct resolver *r) {
     if (!r)
         return;
-    while (r->jobs)
-        job_free(r->jobs);
+    while (r->jobs.head)
+        job_free(DLIST_ENTRY(r->jobs.head, struct resolver_job, node));
     for (size_t i = 0; i < FETCH_BUCKETS; i++)
         while (r->fetches[i]) {
             /* Background refreshes: nobody waits for them. */
@@ -1000,10 +988,7 @@ int resolver_start_traced(struct resolver *r, const struct ipc_request *req, uid
     job->userdata = userdata;
     job->deadline = loop_now(r->loop) + r->cfg->timeouts.query_ms;
     job->valid_until = INT64_MAX;
-    job->next = r->jobs;
-    if (r->jobs)
-        r->jobs->prev = job;
-    r->jobs = job;
+    dlist_push_head(&r->jobs, &job->node);
     r->stats.lookups++;
     unsigned ask = req->flags & IPC_FLAGS_ASK_MASK;
     r->stats.asked[ask <= IPC_ASK_MAX_ ? ask : IPC_ASK_PLAIN]++;

@@ -16,6 +16,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "dlist.h"
 #include "freelist.h"
 #include "ipc.h"
 #include "log.h"
@@ -43,7 +44,7 @@
 
 struct client {
     struct server *srv;
-    struct client *next, *prev;
+    struct dlist_node node; /* in server.clients */
     struct loop_io io;
     struct loop_timer timer;
     uint8_t rbuf[IPC_HEADER_LEN + IPC_MAX_REQUEST_BODY];
@@ -64,7 +65,7 @@ struct server {
     struct resolver *resolver;
     struct loop_io listen_io;
     struct loop_timer pause_timer;
-    struct client *clients;
+    struct dlist clients; /* struct client, newest first */
     unsigned n_clients;
     unsigned max_clients;  /* clients.max, bounded by RLIMIT_NOFILE */
     unsigned accept_batch; /* accepts per wakeup (on_accept); 0: 1 */
@@ -120,12 +121,7 @@ static void client_close(struct client *c) {
     }
     loop_timer_cancel(s->loop, &c->timer);
     loop_io_close(s->loop, &c->io);
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        s->clients = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
+    dlist_remove(&s->clients, &c->node);
     s->n_clients--;
     loop_defer_free(s->loop, client_free_mem, c);
 }
@@ -344,9 +340,11 @@ static void client_on_timer(struct loop_timer *t) {
 /* The oldest client of user e, or NULL (the list is newest first). */
 static struct client *oldest_of(struct server *s, const struct user_use *e) {
     struct client *found = NULL;
-    for (struct client *c = s->clients; c; c = c->next)
+    for (struct dlist_node *n = s->clients.head; n; n = n->next) {
+        struct client *c = DLIST_ENTRY(n, struct client, node);
         if (c->user == e)
             found = c;
+    }
     return found;
 }
 
@@ -444,10 +442,7 @@ static void on_accept(struct loop_io *io, uint32_t revents) {
         /* Not in the epoll set yet: see client_watch(). */
         c->io.fd = fd;
         c->io.cb = client_on_io;
-        c->next = s->clients;
-        if (s->clients)
-            s->clients->prev = c;
-        s->clients = c;
+        dlist_push_head(&s->clients, &c->node);
         s->n_clients++;
         if (c->user)
             c->user->clients++;
@@ -549,11 +544,11 @@ void server_free(struct server *s) {
     /* A lookup cut short by a shutdown is told to try again: a bare close
      * would read as "unavailable", and under "dot [!UNAVAIL=return] dns"
      * the name would go out in plaintext. */
-    while (s->clients) {
-        struct client *c = s->clients;
+    while (s->clients.head) {
+        struct client *c = DLIST_ENTRY(s->clients.head, struct client, node);
         if (c->job)
             client_reply_status(c, IPC_STATUS_TRYAGAIN);
-        if (s->clients == c) /* not sent at once (or no job): just close */
+        if (s->clients.head == &c->node) /* not sent at once (or no job): just close */
             client_close(c);
     }
     drain_backlog(s);
